@@ -1,0 +1,1 @@
+"""Telephony and browser channels: AudioSocket, codecs, resampling, pacing, call control."""

@@ -1,0 +1,84 @@
+"""``voicebot``: the command line. ``make run`` calls ``voicebot run``.
+
+- ``voicebot run``       Asterisk + bridge + HTTP, supervised, until Ctrl-C / SIGTERM
+- ``voicebot asterisk``  only Asterisk (with the fallback prompt), until stopped
+- ``voicebot bridge``    only the bridge and its HTTP server, until stopped
+- ``voicebot provision`` find or provision Asterisk, then exit
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bridge.config import ConfigError, load_settings
+
+
+def _progress(message: str) -> None:
+    print(message, flush=True)
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from bridge.stack import Stack
+
+    settings = load_settings(args.config)
+    stack = Stack(
+        settings,
+        with_asterisk=args.command in ("run", "asterisk"),
+        with_bridge=args.command in ("run", "bridge"),
+        progress=_progress,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stack.start()
+        _progress(stack.banner())
+        _progress("voicebot: ready")
+        await stack.supervise(stop)
+    finally:
+        _progress("voicebot: stopping")
+        await stack.stop()
+        _progress("voicebot: stopped")
+    return 1 if stack.failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="voicebot", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=["run", "asterisk", "bridge", "provision"])
+    parser.add_argument("--config", help="TOML settings file (default: $VOICEBOT_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "provision":
+            from bridge.pbx.provision import find_or_provision
+
+            install = find_or_provision(Path(load_settings(args.config).cache_dir), _progress)
+            _progress(f"asterisk: {install.version()} ({install.root or 'on the PATH'})")
+            return 0
+        return asyncio.run(_serve(args))
+    except ConfigError as exc:
+        print(f"voicebot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        logging.getLogger("voicebot").debug("fatal", exc_info=True)
+        print(f"voicebot: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Settings of one voicebot deployment, with embedded defaults.
+
+Every value has a default that works on a fresh machine (loopback only, the
+models that ship as PyPI packages). An admin overrides any of them in a TOML
+file (``voicebot --config FILE``, or ``$VOICEBOT_CONFIG``), flat keys under
+``[voicebot]``; an unknown key or a wrong type is a clear error at start,
+never a silent default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_GREETING = "Hello! You have reached the on-prem voice assistant. How can I help you?"
+DEFAULT_UNAVAILABLE = "Sorry, the assistant is unavailable right now. Please call again later."
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What an admin can set. Addresses are ``host:port`` strings."""
+
+    # SIP: where Asterisk's UDP transport listens (pjsip.conf transport-udp).
+    sip_bind: str = "127.0.0.1:5060"
+    # AMI: health checks and call control.
+    ami_bind: str = "127.0.0.1:5038"
+    # AudioSocket server of the bridge; the dialplan connects here.
+    bridge_listen: str = "127.0.0.1:9092"
+    # HTTP: /healthz (and, later, the browser page).
+    http_listen: str = "127.0.0.1:8080"
+    # RTP port range of Asterisk.
+    rtp_start: int = 10000
+    rtp_end: int = 20000
+    # What the bot says when a call is answered.
+    greeting: str = DEFAULT_GREETING
+    # What Asterisk plays when the bridge cannot be reached.
+    unavailable_text: str = DEFAULT_UNAVAILABLE
+    # DTMF digit with which a caller ends the call from the bot's side ("" disables).
+    hangup_digit: str = "#"
+    # Piper voice (.onnx, with its .onnx.json beside it); "" means the embedded voice.
+    tts_voice: str = ""
+    # Where provisioned Asterisk, generated prompts and run state live.
+    cache_dir: str = str(PROJECT_ROOT / ".cache")
+    run_dir: str = str(PROJECT_ROOT / ".run")
+    # Asterisk instance name: several instances (make run, tests) can coexist.
+    instance: str = "main"
+    # Admin-owned Asterisk config and trunk files.
+    asterisk_config_dir: str = str(PROJECT_ROOT / "asterisk")
+    trunk_config_dir: str = str(PROJECT_ROOT / "sip-trunk-config")
+
+    def with_overrides(self, **values: object) -> Settings:
+        return _apply(self, values, source="override")
+
+
+def split_hostport(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:5060"`` -> ``("127.0.0.1", 5060)``, with a clear error otherwise."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"expected host:port, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def _apply(base: Settings, values: dict[str, object], source: str) -> Settings:
+    known = {f.name: f for f in dataclasses.fields(Settings)}
+    changes: dict[str, object] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(
+                f"{source}: unknown setting {key!r}; known: {', '.join(sorted(known))}"
+            )
+        expected = type(getattr(base, key))
+        if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
+            raise ConfigError(
+                f"{source}: setting {key!r} must be {expected.__name__}, got {value!r}"
+            )
+        changes[key] = value
+    settings = dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    for key in ("sip_bind", "ami_bind", "bridge_listen", "http_listen"):
+        try:
+            split_hostport(getattr(settings, key))
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {key}: {exc}") from None
+    if len(settings.hangup_digit) > 1 or (
+        settings.hangup_digit and settings.hangup_digit not in "0123456789*#ABCD"
+    ):
+        raise ConfigError(f"{source}: hangup_digit must be one DTMF digit or empty")
+    return settings
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Defaults, then the TOML file at ``path`` or ``$VOICEBOT_CONFIG`` if set."""
+    path = path or os.environ.get("VOICEBOT_CONFIG") or None
+    settings = Settings()
+    if path is None:
+        return _apply(settings, {}, source="defaults")
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    section = data.get("voicebot", {})
+    if not isinstance(section, dict) or set(data) - {"voicebot"}:
+        raise ConfigError(f"{path}: put settings under a [voicebot] table")
+    return _apply(settings, section, source=str(path))

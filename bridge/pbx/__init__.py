@@ -1,0 +1,1 @@
+"""The Asterisk that voicebot runs: finding or provisioning it, configuring and supervising it."""

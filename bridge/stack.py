@@ -1,0 +1,163 @@
+"""The whole stack in one supervised process: Asterisk (our child), the bridge, the HTTP server.
+
+``voicebot run`` starts all three; ``voicebot asterisk`` and ``voicebot
+bridge`` start one side each (tests use them to stop the bridge while
+Asterisk stays up). Whatever a ``Stack`` started, ``stop()`` stops, in
+reverse order; Asterisk also dies with us if we are killed (parent-death
+signal), so there is no orphan either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ai.models import piper_voice
+from ai.tts import PiperTts
+from bridge import ami
+from bridge.config import Settings, split_hostport
+from bridge.greeter import Greeter
+from bridge.http import HttpServer
+from bridge.pbx.instance import AsteriskInstance
+from bridge.pbx.provision import find_or_provision
+from bridge.prompts import ensure_prompt_wav, synthesize_for_phone
+from bridge.server import AudioSocketServer
+
+log = logging.getLogger(__name__)
+
+LOOPBACK_ENDPOINT = "loopback"
+
+
+class StackError(RuntimeError):
+    """The stack could not start, or a part of it died and could not be restarted."""
+
+
+class Stack:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        with_asterisk: bool = True,
+        with_bridge: bool = True,
+        progress: Callable[[str], None] = print,
+    ) -> None:
+        self.settings = settings
+        self.with_asterisk = with_asterisk
+        self.with_bridge = with_bridge
+        self.progress = progress
+        self.tts: PiperTts | None = None
+        self.asterisk: AsteriskInstance | None = None
+        self.bridge: AudioSocketServer | None = None
+        self.http: HttpServer | None = None
+        self.failed: str = ""
+        self._restarts: list[float] = []
+
+    async def start(self) -> None:
+        s = self.settings
+        self.progress("voicebot: loading the voice (Piper)")
+        self.tts = PiperTts(piper_voice(s.tts_voice))
+        await asyncio.to_thread(self.tts.load)
+        if self.with_asterisk:
+            await self._start_asterisk()
+        if self.with_bridge:
+            greeting = await asyncio.to_thread(synthesize_for_phone, self.tts, s.greeting)
+            greeter = Greeter(greeting, s.hangup_digit)
+            host, port = split_hostport(s.bridge_listen)
+            self.bridge = AudioSocketServer(host, port, greeter)
+            await self.bridge.start()
+            http_host, http_port = split_hostport(s.http_listen)
+            self.http = HttpServer(http_host, http_port, self.health)
+            await self.http.start()
+
+    async def _start_asterisk(self) -> None:
+        s = self.settings
+        install = await asyncio.to_thread(find_or_provision, Path(s.cache_dir), self.progress)
+        self.asterisk = AsteriskInstance(install, s)
+        self.asterisk.render()
+        assert self.tts is not None
+        await asyncio.to_thread(
+            ensure_prompt_wav,
+            self.tts,
+            s.unavailable_text,
+            self.asterisk.unavailable_sound,
+            Path(s.cache_dir),
+        )
+        self.progress(f"voicebot: starting Asterisk ({install.version()})")
+        self.asterisk.start()
+        await asyncio.to_thread(self.asterisk.wait_ready)
+        self.progress(f"voicebot: Asterisk ready, SIP on udp {s.sip_bind}")
+
+    async def health(self) -> dict[str, bool]:
+        checks = {"models": self.tts is not None and self.tts.loaded}
+        if self.with_bridge:
+            checks["bridge"] = self.bridge is not None and self.bridge.serving
+        if self.with_asterisk:
+            inst = self.asterisk
+            checks["asterisk"] = bool(
+                inst is not None
+                and inst.running()
+                and await ami.endpoint_loaded(inst.ami, LOOPBACK_ENDPOINT)
+            )
+        return checks
+
+    async def supervise(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set; restart an Asterisk that died (at most 3 times a minute)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await stop.wait()
+            inst = self.asterisk
+            if inst is None or inst.running() or stop.is_set():
+                continue
+            log.error("asterisk: exited unexpectedly; last output:\n%s", inst.console_tail())
+            now = time.monotonic()
+            self._restarts = [t for t in self._restarts if now - t < 60] + [now]
+            if len(self._restarts) > 3:
+                self.failed = "Asterisk keeps exiting (more than 3 restarts in a minute)"
+                log.error("voicebot: %s; stopping", self.failed)
+                stop.set()
+                return
+            try:
+                inst.start()
+                await asyncio.to_thread(inst.wait_ready)
+                log.warning("asterisk: restarted")
+            except Exception as exc:
+                log.error("asterisk: restart failed: %s", exc)
+
+    async def stop(self) -> None:
+        """Stop everything this stack started, in reverse order."""
+        if self.http is not None:
+            await self.http.close()
+        if self.bridge is not None:
+            await self.bridge.close()
+        if self.asterisk is not None:
+            await asyncio.to_thread(self.asterisk.stop)
+        if self.tts is not None:
+            self.tts.close()
+
+    def banner(self) -> str:
+        s = self.settings
+        sip_host, sip_port = split_hostport(s.sip_bind)
+        lines = ["", "voicebot is up."]
+        if self.with_asterisk:
+            lines += [
+                f"  Call the bot:   sip:100@{sip_host}:{sip_port}   (UDP, codec PCMU or PCMA)",
+                "                  from a softphone on this machine, e.g. `baresip` then",
+                f"                  `/dial sip:100@{sip_host}:{sip_port}`",
+                f"  Asterisk CLI:   {' '.join(self.asterisk.install.command('-C', self.asterisk.conf_path, '-r'))}"  # noqa: E501
+                if self.asterisk
+                else "",
+                f"  Asterisk log:   {self.asterisk.messages_log}" if self.asterisk else "",
+            ]
+        if self.with_bridge:
+            http_host, http_port = split_hostport(s.http_listen)
+            lines += [
+                f"  Bridge:         AudioSocket on {s.bridge_listen}",
+                f"  Health:         http://{http_host}:{http_port}/healthz",
+            ]
+        lines += ["  Stop:           Ctrl-C", ""]
+        return "\n".join(line for line in lines if line != "")
