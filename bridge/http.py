@@ -1,4 +1,4 @@
-"""The bridge's HTTP server (127.0.0.1:8080 by default): ``/healthz`` now, the browser page later.
+"""The bridge's HTTP server (127.0.0.1:8080 by default): ``/healthz``, ``/status``; later the page.
 
 It is a ``websockets`` server whose ``process_request`` hook answers plain
 HTTP requests, so that the WebRTC signalling WebSocket (browser door) shares
@@ -19,12 +19,14 @@ from websockets.http11 import Request, Response
 log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
+Status = Callable[[], dict[str, object]]
 
 
 class HttpServer:
-    def __init__(self, host: str, port: int, health: HealthCheck) -> None:
+    def __init__(self, host: str, port: int, health: HealthCheck, status: Status) -> None:
         self.host, self.port = host, port
         self.health = health
+        self.status = status
         self._server: Server | None = None
 
     async def start(self) -> None:
@@ -51,6 +53,9 @@ class HttpServer:
             body = json.dumps({"ok": ok, "checks": checks}, sort_keys=True) + "\n"
             status = HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE
             return _response(status, body, "application/json")
+        if path == "/status":
+            body = json.dumps(self.status(), sort_keys=True) + "\n"
+            return _response(HTTPStatus.OK, body, "application/json")
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None
         return _response(HTTPStatus.NOT_FOUND, "not found\n", "text/plain")

@@ -70,7 +70,7 @@ class Stack:
             self.bridge = AudioSocketServer(host, port, greeter)
             await self.bridge.start()
             http_host, http_port = split_hostport(s.http_listen)
-            self.http = HttpServer(http_host, http_port, self.health)
+            self.http = HttpServer(http_host, http_port, self.health, self.status)
             await self.http.start()
 
     async def _start_asterisk(self) -> None:
@@ -103,6 +103,14 @@ class Stack:
                 and await ami.endpoint_loaded(inst.ami, LOOPBACK_ENDPOINT)
             )
         return checks
+
+    def status(self) -> dict[str, object]:
+        """Counters for operators and tests: calls in progress and served."""
+        bridge = self.bridge
+        return {
+            "active_calls": len(bridge.calls) if bridge else 0,
+            "calls_total": bridge.calls_total if bridge else 0,
+        }
 
     async def supervise(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set; restart an Asterisk that died (at most 3 times a minute)."""

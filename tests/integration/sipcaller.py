@@ -287,6 +287,7 @@ def place_call(
             "-i",
             "lo",
             "-U",
+            "--immediate-mode",
             "-n",
             "-s",
             "0",
@@ -331,7 +332,7 @@ def place_call(
             cwd=workdir,
             check=False,
         )
-        time.sleep(0.2)  # let the last packets reach the capture
+        time.sleep(0.5)  # let the last packets reach the capture
     finally:
         capture.send_signal(signal.SIGINT)
         try:
