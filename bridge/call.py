@@ -145,6 +145,8 @@ class Call:
             async with asyncio.timeout(self.options.write_timeout_s):
                 await self._writer.drain()
         self._end(reason)
+        if self.uuid is None:
+            self._writer.close()  # run() is still in _await_uuid's read: EOF ends it now
 
     # -- the owner -------------------------------------------------------------
 
@@ -197,7 +199,7 @@ class Call:
                         self._end("connection closed before the call id (UUID) frame")
                         return False
         except TimeoutError:
-            self._end(f"no call id (UUID) frame within {self.options.uuid_timeout_s:.0f} s")
+            self._end(f"no call id (UUID) frame within {self.options.uuid_timeout_s:g} s")
             log.warning("call %s: %s", self.name, self.end_reason)
             return False
 
@@ -252,6 +254,8 @@ class Call:
             delay = sched.next_deadline() - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if self.ended or proto.hangup_sent:
+                return  # ended, or hangup() is draining: no frame may follow a hangup
             frame, speech = out.pop_frame()
             proto.send_audio(frame, PHONE_RATE)
             writer.write(proto.data_to_send())

@@ -15,6 +15,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ai.config import BrainSettings, SettingsError, apply_table
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_GREETING = "Hello! You have reached the on-prem voice assistant. How can I help you?"
@@ -102,14 +104,32 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     settings = Settings()
     if path is None:
         return _apply(settings, {}, source="defaults")
+    data = _read_toml(path)
+    section = data.get("voicebot", {})
+    if not isinstance(section, dict) or set(data) - {"voicebot", "brain"}:
+        raise ConfigError(f"{path}: put settings under a [voicebot] or [brain] table")
+    return _apply(settings, section, source=str(path))
+
+
+def load_brain_settings(path: str | os.PathLike[str] | None = None) -> BrainSettings:
+    """The ``[brain]`` table of the same file (persona, models, turn-taking), checked."""
+    path = path or os.environ.get("VOICEBOT_CONFIG") or None
+    if path is None:
+        return BrainSettings()
+    table = _read_toml(path).get("brain", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [brain] must be a table")
+    try:
+        return apply_table(BrainSettings(), table, source=f"{path} [brain]")
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _read_toml(path: str | os.PathLike[str]) -> dict[str, object]:
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            return tomllib.load(f)
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    section = data.get("voicebot", {})
-    if not isinstance(section, dict) or set(data) - {"voicebot"}:
-        raise ConfigError(f"{path}: put settings under a [voicebot] table")
-    return _apply(settings, section, source=str(path))

@@ -35,6 +35,14 @@ class HttpServer:
         )
         log.info("http: listening on http://%s:%d (/healthz)", self.host, self.port)
 
+    @property
+    def bound_port(self) -> int:
+        """The port actually listened on: the kernel's choice when started with port 0."""
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("the HTTP server is not started")
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()

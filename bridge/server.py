@@ -37,6 +37,14 @@ class AudioSocketServer:
         log.info("bridge: AudioSocket server listening on %s:%d", self.host, self.port)
 
     @property
+    def bound_port(self) -> int:
+        """The port actually listened on: the kernel's choice when started with port 0."""
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("the AudioSocket server is not started")
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    @property
     def serving(self) -> bool:
         return self._server is not None and self._server.is_serving()
 

@@ -206,6 +206,9 @@ class CallRecord:
     sip: list[SipMessage] = field(default_factory=list)
     rtp_times: list[float] = field(default_factory=list)
     rtp_payloads: list[bytes] = field(default_factory=list)
+    # What the caller sent (its own RTP), to find where its speech ends.
+    sent_times: list[float] = field(default_factory=list)
+    sent_payloads: list[bytes] = field(default_factory=list)
 
     def time_of(self, first_line_prefix: str, cseq_method: str, outgoing: bool) -> float | None:
         for m in self.sip:
@@ -243,6 +246,35 @@ class CallRecord:
             if pcm.size and rms_dbfs(pcm) > threshold_dbfs:
                 return t - self.answered_at
         return None
+
+    def speech_spans(
+        self, sent: bool, threshold_dbfs: float = -40.0, min_gap_s: float = 0.5
+    ) -> list[tuple[float, float]]:
+        """(start, end) capture times of speech in what the caller sent (or received):
+        packets above ``threshold_dbfs``, merged across gaps shorter than ``min_gap_s``."""
+        times = self.sent_times if sent else self.rtp_times
+        payloads = self.sent_payloads if sent else self.rtp_payloads
+        spans: list[tuple[float, float]] = []
+        for t, payload in zip(times, payloads, strict=True):
+            pcm = np.frombuffer(ulaw_decode(payload), dtype=np.int16)
+            if pcm.size and rms_dbfs(pcm) > threshold_dbfs:
+                end = t + len(payload) / PHONE_RATE
+                if spans and t - spans[-1][1] < min_gap_s:
+                    spans[-1] = (spans[-1][0], end)
+                else:
+                    spans.append((t, end))
+        return spans
+
+    def turn_latencies(self, threshold_dbfs: float = -40.0) -> list[float]:
+        """For each stretch of caller speech, seconds from its end to the first reply audio
+        the caller received after it (measured at the caller, on the captured packets)."""
+        heard = self.speech_spans(sent=False, threshold_dbfs=threshold_dbfs, min_gap_s=0.0)
+        latencies = []
+        for _, end in self.speech_spans(sent=True, threshold_dbfs=threshold_dbfs):
+            onset = next((start for start, _ in heard if start >= end), None)
+            if onset is not None:
+                latencies.append(onset - end)
+        return latencies
 
     def pacing(self) -> dict[str, float]:
         """Inter-arrival deviation from 20 ms (p50, p99, max) and gaps over 60 ms, in ms."""
@@ -386,6 +418,11 @@ def _parse_pcap(pcap: Path, local_sip: int, media: int, record: CallRecord) -> N
                     "",
                 )
                 record.sip.append(SipMessage(ts, udp.sport == local_sip, first, cseq))
+            elif udp.sport == media and len(payload) > 12:
+                rtp = dpkt.rtp.RTP(payload)
+                if rtp.pt == 0:
+                    record.sent_times.append(ts)
+                    record.sent_payloads.append(bytes(rtp.data))
             elif udp.dport == media and len(payload) > 12:
                 rtp = dpkt.rtp.RTP(payload)
                 if rtp.pt == 0:  # PCMU audio (telephone-event packets are not audio)

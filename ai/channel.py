@@ -1,0 +1,73 @@
+"""What the brain needs from a channel (a phone call, a browser session), and nothing more.
+
+A channel delivers the caller's audio as 20 ms frames of 16-bit mono PCM at
+``sample_rate`` and plays PCM at the same rate; it tells the brain about
+DTMF and the end of the call, and it knows what it sent: whether the bot is
+being heard right now and how loud (used to tell the bot's own echo from a
+caller cutting in). ``ai/`` depends only on this protocol, never on SIP,
+AudioSocket or WebRTC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Dtmf:
+    digit: str
+
+
+class Channel(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    @property
+    def audio_in(self) -> asyncio.Queue[bytes]:
+        """Steady 20 ms frames of caller audio (bounded; oldest dropped if not read)."""
+        ...
+
+    @property
+    def events(self) -> asyncio.Queue[Dtmf]: ...
+
+    @property
+    def ended(self) -> bool: ...
+
+    async def wait_ended(self) -> None: ...
+
+    async def play(self, pcm: bytes) -> None:
+        """Queue bot audio; waits while the channel's bounded output buffer is full."""
+        ...
+
+    def flush_output(self) -> int:
+        """Drop all queued bot audio (barge-in); returns bytes dropped."""
+        ...
+
+    def pause_output(self) -> None:
+        """Hold queued bot audio (silence goes out meanwhile) until resume_output()."""
+        ...
+
+    def resume_output(self) -> None: ...
+
+    def output_queued_s(self) -> float:
+        """Seconds of bot audio queued and not yet sent."""
+        ...
+
+    async def wait_output_idle(self) -> None:
+        """Return once every queued bot sample has been sent (or the channel ended)."""
+        ...
+
+    def next_speech_onset(self) -> asyncio.Future[float]:
+        """A future set to the loop time at which the next bot audio frame is sent."""
+        ...
+
+    def recent_output_dbfs(self) -> float | None:
+        """Level of the bot audio sent in the last ~200 ms, or None if it sent only silence."""
+        ...
+
+    async def hangup(self, reason: str) -> None: ...
