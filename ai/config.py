@@ -39,7 +39,7 @@ class BrainSettings:
     llm_contexts: int = 1
     llm_max_tokens: int = 80
     llm_temperature: float = 0.6
-    llm_threads: int = 2
+    llm_threads: int = 1  # ggml spin-waits: 2 threads on 2 busy cores is far slower
     stt_threads: int = 2
     stt_workers: int = 1
     # Conversation memory per call.

@@ -35,6 +35,7 @@ class TurnRecord:
     interrupted: bool = False
     error: str = ""
     stamps: dict[str, float] = field(default_factory=dict)
+    announced: bool = False  # the user's text was shown to listeners
 
     def stamp(self, stage: str, t: float) -> None:
         """Record ``stage`` at loop time ``t`` (only its first occurrence counts)."""
@@ -57,6 +58,7 @@ class TurnRecord:
         data = asdict(self)
         data.pop("stamps")
         data.pop("speech_end")
+        data.pop("announced")
         data["stages_ms"] = self.stages_ms()
         data["latency_ms"] = self.latency_ms
         return json.dumps(data, ensure_ascii=False)

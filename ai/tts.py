@@ -12,10 +12,11 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from ai.workers import model_executor
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ class PiperTts:
     def __init__(self, voice_path: Path) -> None:
         self.voice_path = voice_path
         self._voice = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piper")
+        self._executor = model_executor("piper")
         self.sample_rate = 0
 
     def load(self) -> None:

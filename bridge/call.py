@@ -26,11 +26,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid as uuidlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import numpy as np
+
+from ai.channel import Dtmf as ChannelDtmf
 from bridge.audiosocket import (
     Audio,
     AudioSocketProtocol,
@@ -83,6 +87,7 @@ class Call:
         self.uuid: uuidlib.UUID | None = None
         self.sample_rate = PHONE_RATE
         self.frame_bytes = frame_bytes(PHONE_RATE)
+        self._silence = bytes(self.frame_bytes)
         self.inbound = BurstAbsorber(
             frame_bytes=self.frame_bytes,
             max_frames=options.inbound_max_frames,
@@ -94,7 +99,7 @@ class Call:
         )
         self.schedule = PacingSchedule()
         self.audio_in: asyncio.Queue[bytes] = asyncio.Queue(options.audio_in_max_frames)
-        self.events: asyncio.Queue[Dtmf] = asyncio.Queue(options.events_max)
+        self.events: asyncio.Queue[ChannelDtmf] = asyncio.Queue(options.events_max)
         self.audio_in_dropped = 0
         self.end_reason = ""
         self.started_at = time.monotonic()
@@ -105,6 +110,13 @@ class Call:
         self._hangup_sent = False
         # Stage stamps (loop.time()) of the first audio frame carrying speech.
         self.first_speech_out: float | None = None
+        self._paused = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._onsets: list[asyncio.Future[float]] = []
+        # Levels (dBFS) of the last 10 frames sent; None for silence frames.
+        self._out_levels: list[float | None] = [None] * 10
+        self._out_level_i = 0
 
     # -- API for the app -------------------------------------------------------
 
@@ -126,6 +138,8 @@ class Call:
             if self.ended:
                 raise CallEnded(self.end_reason)
             taken = self.outbound.push(bytes(view))
+            if taken:
+                self._idle.clear()
             view = view[taken:]
             if view:
                 self._room.clear()
@@ -134,7 +148,42 @@ class Call:
 
     def flush_output(self) -> int:
         """Drop everything not yet sent (barge-in); returns bytes dropped."""
-        return self.outbound.flush()
+        dropped = self.outbound.flush()
+        self._idle.set()
+        self._room.set()
+        return dropped
+
+    def pause_output(self) -> None:
+        """Hold the queued speech: the clock sends silence until resume_output()."""
+        self._paused = True
+
+    def resume_output(self) -> None:
+        self._paused = False
+
+    def output_queued_s(self) -> float:
+        return self.outbound.queued_bytes / (2.0 * self.sample_rate)
+
+    async def wait_output_idle(self) -> None:
+        """Return once everything queued has been sent, or the call ended."""
+        while not self.ended and not self._idle.is_set():
+            ended = asyncio.ensure_future(self._ended.wait())
+            idle = asyncio.ensure_future(self._idle.wait())
+            try:
+                await asyncio.wait({ended, idle}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                ended.cancel()
+                idle.cancel()
+
+    def next_speech_onset(self) -> asyncio.Future[float]:
+        """Resolved with the loop time at which the next frame carrying speech is sent."""
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._onsets.append(future)
+        return future
+
+    def recent_output_dbfs(self) -> float | None:
+        """Loudest of the last 200 ms of bot audio sent, or None if only silence was sent."""
+        levels = [lv for lv in self._out_levels if lv is not None]
+        return max(levels) if levels else None
 
     async def hangup(self, reason: str = "bridge hung up") -> None:
         """End the call from our side: AudioSocket hangup to Asterisk, then close."""
@@ -230,7 +279,7 @@ class Call:
         elif isinstance(event, Dtmf):
             if self.events.full():
                 self.events.get_nowait()
-            self.events.put_nowait(event)
+            self.events.put_nowait(ChannelDtmf(event.digit))
         elif isinstance(event, Hangup):
             self._end("caller hung up")
         elif isinstance(event, RemoteError):
@@ -256,15 +305,19 @@ class Call:
                 await asyncio.sleep(delay)
             if self.ended or proto.hangup_sent:
                 return  # ended, or hangup() is draining: no frame may follow a hangup
-            frame, speech = out.pop_frame()
+            if self._paused:
+                frame, speech = self._silence, False
+            else:
+                frame, speech = out.pop_frame()
             proto.send_audio(frame, PHONE_RATE)
             writer.write(proto.data_to_send())
             now = loop.time()
             sched.frame_sent(now)
-            if speech and self.first_speech_out is None:
-                self.first_speech_out = now
+            self._note_output(frame, speech, now)
             if not self._room.is_set() and out.free_bytes > 0:
                 self._room.set()
+            if out.queued_bytes == 0 and not self._idle.is_set():
+                self._idle.set()
             caller = self.inbound.pop()
             if caller is not None:
                 if self.audio_in.full():
@@ -278,6 +331,22 @@ class Call:
                 except (TimeoutError, ConnectionError) as exc:
                     self._end(f"Asterisk stopped reading audio ({exc.__class__.__name__})")
                     return
+
+    def _note_output(self, frame: bytes, speech: bool, now: float) -> None:
+        level: float | None = None
+        if speech:
+            if self.first_speech_out is None:
+                self.first_speech_out = now
+            if self._onsets:
+                for future in self._onsets:
+                    if not future.done():
+                        future.set_result(now)
+                self._onsets.clear()
+            a = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
+            rms = float(np.sqrt(np.mean(a * a)))
+            level = 20.0 * math.log10(max(rms, 1e-3) / 32768.0)
+        self._out_levels[self._out_level_i] = level
+        self._out_level_i = (self._out_level_i + 1) % len(self._out_levels)
 
     async def _run_app(self, app: AppHandler) -> None:
         try:
@@ -301,6 +370,10 @@ class Call:
             self.end_reason = reason
             self._ended.set()
             self._room.set()  # wake a blocked play(), which then sees the end
+            for future in self._onsets:
+                if not future.done():
+                    future.cancel()
+            self._onsets.clear()
 
     def _log_summary(self) -> None:
         s, a = self.schedule, self.inbound

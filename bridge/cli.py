@@ -15,7 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bridge.config import ConfigError, load_settings
+from bridge.config import ConfigError, load_brain_settings, load_settings
 
 
 def _progress(message: str) -> None:
@@ -28,6 +28,7 @@ async def _serve(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     stack = Stack(
         settings,
+        load_brain_settings(args.config),
         with_asterisk=args.command in ("run", "asterisk"),
         with_bridge=args.command in ("run", "bridge"),
         progress=_progress,

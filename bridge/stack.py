@@ -16,15 +16,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ai.models import piper_voice
-from ai.tts import PiperTts
+from ai.brain import Brain
+from ai.config import BrainSettings
+from ai.session import Session
+from ai.workers import model_executor
 from bridge import ami
+from bridge.call import Call
 from bridge.config import Settings, split_hostport
-from bridge.greeter import Greeter
 from bridge.http import HttpServer
 from bridge.pbx.instance import AsteriskInstance
 from bridge.pbx.provision import find_or_provision
-from bridge.prompts import ensure_prompt_wav, synthesize_for_phone
+from bridge.prompts import ensure_prompt_wav
 from bridge.server import AudioSocketServer
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ class Stack:
     def __init__(
         self,
         settings: Settings,
+        brain_settings: BrainSettings | None = None,
         *,
         with_asterisk: bool = True,
         with_bridge: bool = True,
@@ -49,7 +52,13 @@ class Stack:
         self.with_asterisk = with_asterisk
         self.with_bridge = with_bridge
         self.progress = progress
-        self.tts: PiperTts | None = None
+        self.brain = Brain(
+            brain_settings or BrainSettings(),
+            tts_voice=settings.tts_voice,
+            greeting=settings.greeting,
+            hangup_digit=settings.hangup_digit,
+        )
+        self.tts = self.brain.tts
         self.asterisk: AsteriskInstance | None = None
         self.bridge: AudioSocketServer | None = None
         self.http: HttpServer | None = None
@@ -58,20 +67,30 @@ class Stack:
 
     async def start(self) -> None:
         s = self.settings
-        self.progress("voicebot: loading the voice (Piper)")
-        self.tts = PiperTts(piper_voice(s.tts_voice))
-        await asyncio.to_thread(self.tts.load)
+        if self.with_bridge:
+            self.progress("voicebot: loading the models (Whisper, the LLM, Piper, Silero VAD)")
+            # A thread of its own: Brain.load() lowers its priority for the models' sake.
+            loader = model_executor("load")
+            try:
+                await asyncio.get_running_loop().run_in_executor(loader, self.brain.load)
+            finally:
+                loader.shutdown(wait=False)
+        else:
+            self.progress("voicebot: loading the voice (Piper)")
+            await asyncio.to_thread(self.tts.load)
         if self.with_asterisk:
             await self._start_asterisk()
         if self.with_bridge:
-            greeting = await asyncio.to_thread(synthesize_for_phone, self.tts, s.greeting)
-            greeter = Greeter(greeting, s.hangup_digit)
             host, port = split_hostport(s.bridge_listen)
-            self.bridge = AudioSocketServer(host, port, greeter)
+            self.bridge = AudioSocketServer(host, port, self._converse)
             await self.bridge.start()
             http_host, http_port = split_hostport(s.http_listen)
             self.http = HttpServer(http_host, http_port, self.health, self.status)
             await self.http.start()
+
+    async def _converse(self, call: Call) -> None:
+        """The app of every phone call: a conversation with the shared brain."""
+        await Session(self.brain, call).run()
 
     async def _start_asterisk(self) -> None:
         s = self.settings
@@ -92,7 +111,8 @@ class Stack:
         self.progress(f"voicebot: Asterisk ready, SIP on udp {s.sip_bind}")
 
     async def health(self) -> dict[str, bool]:
-        checks = {"models": self.tts is not None and self.tts.loaded}
+        models = self.brain.loaded if self.with_bridge else self.tts.loaded
+        checks = {"models": models}
         if self.with_bridge:
             checks["bridge"] = self.bridge is not None and self.bridge.serving
         if self.with_asterisk:
@@ -144,8 +164,7 @@ class Stack:
             await self.bridge.close()
         if self.asterisk is not None:
             await asyncio.to_thread(self.asterisk.stop)
-        if self.tts is not None:
-            self.tts.close()
+        self.brain.close()
 
     def banner(self) -> str:
         s = self.settings

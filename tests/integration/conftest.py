@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from processes import StackPorts, VoicebotProcess, wait_healthy, write_config
+from bench.processes import StackPorts, VoicebotProcess, wait_healthy, write_config
 
 TOOLS = {"sipp": "sip-tester", "tcpdump": "tcpdump", "espeak-ng": "espeak-ng", "sox": "sox"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from media import transcribe
-from processes import StackPorts, VoicebotProcess
-from sipcaller import CallScript, make_silence_wav, place_call
+from bench.media import transcribe
+from bench.processes import StackPorts, VoicebotProcess
+from bench.sipcaller import CallScript, make_silence_wav, place_call
 
 
 def test_call_while_bridge_is_down_hears_fallback_then_hangup(

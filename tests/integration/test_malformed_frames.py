@@ -8,8 +8,8 @@ import time
 import uuid
 from pathlib import Path
 
-from processes import StackPorts, VoicebotProcess
-from sipcaller import CallRecord, CallScript, make_silence_wav, place_call
+from bench.processes import StackPorts, VoicebotProcess
+from bench.sipcaller import CallRecord, CallScript, make_silence_wav, place_call
 
 BAD_FRAMES = {
     "unknown kind": b"\x42\x00\x00",

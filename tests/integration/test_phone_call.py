@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from media import record_measurement, transcribe
-from processes import StackPorts, VoicebotProcess, http_get
-from sipcaller import CallScript, make_silence_wav, place_call
+from bench.media import record_measurement, transcribe
+from bench.processes import StackPorts, VoicebotProcess, http_get
+from bench.sipcaller import CallScript, make_silence_wav, place_call
 
 
 def wait_no_calls(ports: StackPorts, timeout: float = 5.0) -> dict:

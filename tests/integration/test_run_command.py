@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from processes import StackPorts, VoicebotProcess, http_get, wait_healthy, write_config
+from bench.processes import StackPorts, VoicebotProcess, http_get, wait_healthy, write_config
 
 
 def asterisk_pids(instance: str) -> list[int]:

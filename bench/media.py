@@ -10,7 +10,7 @@ import numpy as np
 
 from bridge.resample import StreamResampler
 
-MEASUREMENTS = Path(__file__).resolve().parents[2] / ".run" / "measurements"
+MEASUREMENTS = Path(__file__).resolve().parents[1] / ".run" / "measurements"
 
 
 def transcribe(whisper, pcm_8k: np.ndarray) -> str:  # type: ignore[no-untyped-def]

@@ -47,9 +47,24 @@ def make_speech_wav(
 ) -> Path:
     """``text`` spoken by espeak-ng (a voice unlike the bot's), as 8 kHz mu-law WAV for sipp."""
     raw = path.with_suffix(".espeak.wav")
-    subprocess.run(["espeak-ng", "-s", "150", "-w", str(raw), text], check=True)
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), text], check=True)
     _sox(raw, path, lead_silence_s, tail_silence_s)
     raw.unlink()
+    return path
+
+
+def make_dialogue_wav(parts: list[tuple[str, float]], path: Path) -> Path:
+    """One WAV for a whole scripted caller: ``(text, silence_after_s)`` pieces in order
+    (``text`` "" for silence only), 8 kHz mu-law for sipp."""
+    pieces = []
+    for i, (text, pause) in enumerate(parts):
+        if text:
+            pieces.append(make_speech_wav(text, path.with_name(f"{path.stem}-{i}.wav")))
+        if pause > 0:
+            pieces.append(make_silence_wav(pause, path.with_name(f"{path.stem}-{i}-pause.wav")))
+    subprocess.run(["sox", *map(str, pieces), str(path)], check=True)
+    for piece in pieces:
+        piece.unlink()
     return path
 
 
@@ -237,6 +252,11 @@ class CallRecord:
         """What the caller heard, decoded from the PCMU payloads, as int16 at 8 kHz."""
         return np.frombuffer(ulaw_decode(b"".join(self.rtp_payloads)), dtype=np.int16)
 
+    def received_pcm_between(self, t0: float, t1: float) -> np.ndarray:
+        """What the caller heard between capture times ``t0`` and ``t1``, as int16 at 8 kHz."""
+        chunks = [p for t, p in zip(self.rtp_times, self.rtp_payloads, strict=True) if t0 <= t < t1]
+        return np.frombuffer(ulaw_decode(b"".join(chunks)), dtype=np.int16)
+
     def first_audio_after_answer(self, threshold_dbfs: float = -40.0) -> float | None:
         """Seconds from the answer to the first received packet whose level exceeds threshold."""
         if self.answered_at is None:
@@ -248,10 +268,15 @@ class CallRecord:
         return None
 
     def speech_spans(
-        self, sent: bool, threshold_dbfs: float = -40.0, min_gap_s: float = 0.5
+        self,
+        sent: bool,
+        threshold_dbfs: float = -40.0,
+        min_gap_s: float = 0.5,
+        min_len_s: float = 0.1,
     ) -> list[tuple[float, float]]:
         """(start, end) capture times of speech in what the caller sent (or received):
-        packets above ``threshold_dbfs``, merged across gaps shorter than ``min_gap_s``."""
+        packets above ``threshold_dbfs``, merged across gaps shorter than ``min_gap_s``;
+        spans shorter than ``min_len_s`` (a click, sipp streaming a WAV header) are left out."""
         times = self.sent_times if sent else self.rtp_times
         payloads = self.sent_payloads if sent else self.rtp_payloads
         spans: list[tuple[float, float]] = []
@@ -263,12 +288,12 @@ class CallRecord:
                     spans[-1] = (spans[-1][0], end)
                 else:
                     spans.append((t, end))
-        return spans
+        return [(a, b) for a, b in spans if b - a >= min_len_s]
 
     def turn_latencies(self, threshold_dbfs: float = -40.0) -> list[float]:
         """For each stretch of caller speech, seconds from its end to the first reply audio
         the caller received after it (measured at the caller, on the captured packets)."""
-        heard = self.speech_spans(sent=False, threshold_dbfs=threshold_dbfs, min_gap_s=0.0)
+        heard = self.speech_spans(sent=False, threshold_dbfs=threshold_dbfs, min_gap_s=0.1)
         latencies = []
         for _, end in self.speech_spans(sent=True, threshold_dbfs=threshold_dbfs):
             onset = next((start for start, _ in heard if start >= end), None)

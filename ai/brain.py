@@ -1,0 +1,105 @@
+"""The models, loaded once per process and shared by every call and browser session.
+
+Each model works on its own worker thread(s): VAD on one thread (tiny, but
+50 calls x 31 windows/s add up), Whisper on ``stt_workers`` threads, the LLM
+on one thread per llama.cpp context, Piper on its own thread. The event loop
+only ever awaits them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ai import models
+from ai.config import BrainSettings
+from ai.llm import LlamaCppBackend, LlmBackend, LlmOptions
+from ai.stt import WhisperStt
+from ai.tts import PiperTts
+from ai.vad import SileroVad
+from ai.workers import lower_priority, model_executor
+
+log = logging.getLogger(__name__)
+
+
+class Brain:
+    def __init__(
+        self,
+        settings: BrainSettings,
+        *,
+        tts_voice: str = "",
+        greeting: str = "",
+        hangup_digit: str = "#",
+    ) -> None:
+        self.settings = settings
+        self.greeting = greeting
+        self.hangup_digit = hangup_digit
+        self.tts = PiperTts(models.piper_voice(tts_voice))
+        self.stt = WhisperStt(
+            models.whisper_model(settings.stt_model),
+            threads=settings.stt_threads,
+            workers=settings.stt_workers,
+        )
+        self.vad = SileroVad()
+        self.vad_executor = model_executor("vad")
+        self.llm = _make_llm(settings)
+        self.greeting_pcm = b""
+        self.apology_pcm = b""
+
+    def load(self) -> None:
+        """Load every model (blocking: run it on a thread of its own, never the event loop).
+
+        The loading thread is niced first: thread pools the libraries create while
+        loading inherit its priority (see ai/workers.py).
+        """
+        lower_priority()
+        started = time.monotonic()
+        self.tts.load()
+        self.stt.load()
+        self.llm.load()
+        if self.greeting:
+            self.greeting_pcm = self.tts.synthesize_sync(self.greeting)
+        self.apology_pcm = self.tts.synthesize_sync(self.settings.apology)
+        self._warm_up()
+        log.info("brain: models loaded in %.1f s", time.monotonic() - started)
+
+    def _warm_up(self) -> None:
+        # The first inference of each model pays one-off allocation costs: pay them now,
+        # not on the first caller's first turn.
+        silence = np.zeros(16000, dtype=np.int16).tobytes()
+        self.vad.new_stream().process(silence)
+        self.stt.transcribe_sync(silence)
+
+    @property
+    def loaded(self) -> bool:
+        return self.tts.loaded and self.stt.loaded and self.llm.loaded
+
+    def volume(self, pcm: bytes) -> bytes:
+        """Scale TTS output to the configured line level."""
+        v = self.settings.tts_volume
+        if v >= 1.0:
+            return pcm
+        a = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) * v
+        return a.astype(np.int16).tobytes()
+
+    def close(self) -> None:
+        self.tts.close()
+        self.stt.close()
+        self.llm.close()
+        self.vad_executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _make_llm(s: BrainSettings) -> LlmBackend:
+    options = LlmOptions(
+        max_tokens=s.llm_max_tokens, temperature=s.llm_temperature, threads=s.llm_threads
+    )
+    if s.llm_backend == "openai":
+        from ai.llm_openai import OpenAICompatBackend
+
+        return OpenAICompatBackend(
+            s.openai_base_url, s.openai_model, api_key=s.openai_api_key or None
+        )
+    return LlamaCppBackend(Path(models.llm_model(s.llm_model)), options, contexts=s.llm_contexts)

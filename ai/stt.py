@@ -1,0 +1,348 @@
+"""faster-whisper speech recognition on its own worker threads, plus a hallucination filter.
+
+Whisper is only given audio that our VAD already judged to be speech, so its
+own VAD filter stays off. It still invents text on noise, breath and clicks
+("Thank you.", "Thanks for watching!"), so every result goes through
+``filter_transcript``, which says why a transcript should be dropped.
+
+``WhisperModel.transcribe`` returns a *lazy* generator: the decoding happens
+while it is iterated. ``transcribe_sync`` drains it completely, and
+``transcribe`` runs ``transcribe_sync`` on this STT's own thread pool, so the
+model never runs on the event loop. ``workers`` threads (and the model's
+``num_workers``) let that many calls be transcribed at once; each uses
+``threads`` CPU threads.
+
+Cost, measured on the 2-core development machine (tiny.en, int8, beam 1):
+a 2.9 s turn (2.3 s of espeak speech, 0.3 s of silence each side) takes
+0.24-0.25 s with threads=2 and 0.33-0.35 s with threads=1; loading takes
+0.15-0.3 s. Whisper pads every input to 30 s for its encoder, so a short turn
+costs nearly as much as a long one: the cost is per turn, not per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ai.workers import model_executor
+
+log = logging.getLogger(__name__)
+
+STT_RATE = 16000
+"""Whisper's sample rate: callers resample to it before transcribing."""
+
+
+class SttError(RuntimeError):
+    """The model could not be loaded or used; the message says why."""
+
+
+@dataclass(frozen=True)
+class SttOptions:
+    """Decoding options, tuned for short telephone turns and low latency.
+
+    Attributes:
+      beam_size: 1 is greedy decoding: several times faster than 5, and the
+        difference on short single-speaker turns is small.
+      language: fixed, so no time goes into language detection.
+      without_timestamps: a turn is one short utterance; we need only its text.
+      condition_on_previous_text: off, so one bad window cannot seed a loop.
+      temperature: one greedy pass, no fallback re-decoding (latency is bounded).
+      no_speech_threshold, log_prob_threshold: Whisper's own silence check:
+        a window is skipped when its no-speech probability is above the first
+        and its mean token log-probability below the second.
+      initial_prompt: optional vocabulary hint (business name, product names).
+    """
+
+    beam_size: int = 1
+    language: str = "en"
+    without_timestamps: bool = True
+    condition_on_previous_text: bool = False
+    temperature: float = 0.0
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    initial_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What Whisper heard in one piece of audio.
+
+    Attributes:
+      text: the recognised text with non-speech tags ("[MUSIC]") removed. It is
+        kept even when ``rejected`` is set, for logs; do not act on it then.
+      no_speech_prob: Whisper's probability that the audio holds no speech
+        (token-weighted mean over segments). NaN when Whisper returned no
+        segment at all (its own silence check skipped the audio).
+      avg_logprob: mean log-probability of the decoded tokens; NaN as above.
+      audio_s: length of the audio given, in seconds.
+      elapsed_s: time spent in the model (load excluded, queueing excluded).
+      rejected: why this transcript should be dropped, or None to keep it.
+    """
+
+    text: str
+    no_speech_prob: float
+    avg_logprob: float
+    audio_s: float
+    elapsed_s: float
+    rejected: str | None
+
+    @property
+    def kept(self) -> bool:
+        return self.rejected is None
+
+
+# --- hallucination filter -------------------------------------------------------------
+
+# Phrases Whisper produces from silence or noise that no caller says on a phone line
+# (they come from YouTube subtitles in its training data): always rejected.
+ALWAYS_HALLUCINATIONS = frozenset(
+    {
+        "thanks for watching",
+        "thank you for watching",
+        "thank you so much for watching",
+        "thank you very much for watching",
+        "thank you for watching and see you next time",
+        "thanks for watching and see you next time",
+        "please subscribe",
+        "please subscribe to my channel",
+        "subscribe to my channel",
+        "like and subscribe",
+        "dont forget to like and subscribe",
+        "see you in the next video",
+        "see you next time",
+        "subtitles by the amara org community",
+        "transcribed by https otter ai",
+    }
+)
+
+# Whisper's favourite inventions on short noise, which a caller may also really say:
+# rejected only when Whisper itself is unsure (see ``filter_transcript``).
+WEAK_HALLUCINATIONS = frozenset(
+    {
+        "thank you",
+        "thank you very much",
+        "thank you so much",
+        "thanks",
+        "you",
+        "bye",
+        "bye bye",
+        "goodbye",
+        "so",
+        "okay",
+        "oh",
+        "hmm",
+        "uh",
+        "um",
+    }
+)
+
+# Thresholds of the filter; see ``filter_transcript``.
+WEAK_NO_SPEECH = 0.5
+WEAK_LOGPROB = -1.0
+WEAK_MIN_AUDIO_S = 0.3
+NO_SPEECH_PROB = 0.8
+NO_SPEECH_LOGPROB = -0.7
+MIN_REPEATS = 4  # the whole text is one n-gram said at least this many times
+MAX_RUN = 6  # or some 1-4 word n-gram repeats this many times in a row (a decoding loop)
+
+# "[MUSIC]", "[BLANK_AUDIO]", "(laughs)", "*coughs*", and music notes.
+_TAG = re.compile(r"\[[^\]]*\]|\([^)]*\)|\*[^*]*\*|[♪♫♬]+")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:])")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")  # not the dot in "amara.org"
+_NOT_WORD = re.compile(r"[^\w\s]|_")
+
+
+def strip_non_speech(text: str) -> str:
+    """``text`` without non-speech tags such as "[MUSIC]" or "(laughs)", spaces tidied."""
+    text = _TAG.sub(" ", text)
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    return " ".join(text.split())
+
+
+def _normalise(text: str) -> str:
+    """Lower case, apostrophes dropped ("don't" -> "dont"), other punctuation as spaces."""
+    text = text.lower().replace("'", "").replace("’", "")
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def _sentences(text: str) -> list[str]:
+    parts = (_normalise(part) for part in _SENTENCE_END.split(text))
+    return [part for part in parts if part]
+
+
+def _is_repetition(words: list[str]) -> bool:
+    n_words = len(words)
+    # The whole text is one n-gram over and over (a trailing partial repeat allowed).
+    for period in range(1, n_words // MIN_REPEATS + 1):
+        if all(words[i] == words[i - period] for i in range(period, n_words)):
+            return True
+    # A decoding loop after some real words: one short n-gram MAX_RUN times in a row.
+    for size in range(1, 5):
+        for start in range(n_words - size * MAX_RUN + 1):
+            gram = words[start : start + size]
+            if all(
+                words[start + k * size : start + (k + 1) * size] == gram for k in range(MAX_RUN)
+            ):
+                return True
+    return False
+
+
+def filter_transcript(
+    text: str, no_speech_prob: float, avg_logprob: float, audio_s: float
+) -> str | None:
+    """Why Whisper's ``text`` should be dropped, or None if it is worth answering.
+
+    Pure and cheap. Takes Whisper's raw text (tags included). Reasons, checked in order:
+
+    - ``"empty"``: nothing but spaces and punctuation.
+    - ``"non-speech"``: only tags such as "[BLANK_AUDIO]", "[MUSIC]", "(laughs)".
+    - ``"hallucination"``: a subtitle phrase from ``ALWAYS_HALLUCINATIONS``
+      ("Thanks for watching!"), alone or with other stock phrases ("Thank you.
+      Please subscribe."), whatever the scores. Real words with such a phrase
+      tacked on are kept: dropping them would lose what the caller said.
+    - ``"repetition"``: a decoding loop ("the the the the").
+    - ``"no-speech"``: Whisper thinks the audio is silent (``no_speech_prob`` >
+      0.8) and is unsure of its words (``avg_logprob`` < -0.7).
+    - ``"weak-stock-phrase"``: the text is made only of ``WEAK_HALLUCINATIONS``
+      ("Thank you.", "Bye.", "You") *and* there is a sign that it was not
+      spoken: ``no_speech_prob`` > 0.5, ``avg_logprob`` < -1.0 or under 0.3 s of
+      audio. A caller who says "thank you" or "bye" clearly is kept.
+    """
+    if not any(ch.isalnum() for ch in text):
+        return "empty"
+    clean = strip_non_speech(text)
+    if not any(ch.isalnum() for ch in clean):
+        return "non-speech"
+    sentences = _sentences(clean)
+    stock = ALWAYS_HALLUCINATIONS | WEAK_HALLUCINATIONS
+    only_stock = all(sentence in stock for sentence in sentences)
+    if only_stock and any(sentence in ALWAYS_HALLUCINATIONS for sentence in sentences):
+        return "hallucination"
+    if _is_repetition(_normalise(clean).split()):
+        return "repetition"
+    if no_speech_prob > NO_SPEECH_PROB and avg_logprob < NO_SPEECH_LOGPROB:
+        return "no-speech"
+    if only_stock and (
+        no_speech_prob > WEAK_NO_SPEECH or avg_logprob < WEAK_LOGPROB or audio_s < WEAK_MIN_AUDIO_S
+    ):
+        return "weak-stock-phrase"
+    return None
+
+
+# --- the model ------------------------------------------------------------------------
+
+
+class WhisperStt:
+    """A faster-whisper model with its own thread pool. ``load()`` once, share between calls."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        threads: int = 2,
+        workers: int = 1,
+        options: SttOptions = SttOptions(),  # frozen, so one shared default is safe
+    ) -> None:
+        self.model_dir = model_dir
+        self.threads = threads
+        self.workers = workers
+        self.options = options
+        self._model = None
+        self._executor = model_executor("whisper", workers)
+
+    def load(self) -> None:
+        """Load the CTranslate2 model (int8 on CPU); blocking, about 0.3 s for tiny.en."""
+        from faster_whisper import WhisperModel  # heavy import, deferred until wanted
+
+        started = time.monotonic()
+        try:
+            self._model = WhisperModel(
+                str(self.model_dir),
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=self.threads,
+                num_workers=self.workers,
+            )
+        except Exception as exc:
+            raise SttError(f"cannot load Whisper model {self.model_dir}: {exc}") from exc
+        log.info(
+            "stt: loaded %s (%d threads, %d workers) in %.2f s",
+            self.model_dir,
+            self.threads,
+            self.workers,
+            time.monotonic() - started,
+        )
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def transcribe_sync(self, pcm16k: bytes) -> Transcript:
+        """Transcribe int16 little-endian mono 16 kHz audio (blocking: call it off the loop)."""
+        model = self._model
+        if model is None:
+            raise SttError("Whisper model not loaded")
+        samples = np.frombuffer(pcm16k, dtype="<i2", count=len(pcm16k) // 2)
+        audio_s = len(samples) / STT_RATE
+        if len(samples) == 0:
+            return Transcript("", math.nan, math.nan, 0.0, 0.0, "empty")
+
+        audio = samples.astype(np.float32) / 32768.0
+        opts = self.options
+        started = time.monotonic()
+        segments, _info = model.transcribe(
+            audio,
+            language=opts.language,
+            beam_size=opts.beam_size,
+            temperature=opts.temperature,
+            without_timestamps=opts.without_timestamps,
+            condition_on_previous_text=opts.condition_on_previous_text,
+            no_speech_threshold=opts.no_speech_threshold,
+            log_prob_threshold=opts.log_prob_threshold,
+            initial_prompt=opts.initial_prompt,
+            vad_filter=False,  # our VAD already decided this is speech
+        )
+        # Draining the generator is what runs the decoder: it must happen here, on this thread.
+        segments = list(segments)
+        elapsed_s = time.monotonic() - started
+
+        raw = "".join(segment.text for segment in segments).strip()
+        if segments:
+            # Weighted by token count, so a long segment counts more than a short one.
+            weights = [max(len(segment.tokens), 1) for segment in segments]
+            no_speech = float(np.average([s.no_speech_prob for s in segments], weights=weights))
+            logprob = float(np.average([s.avg_logprob for s in segments], weights=weights))
+        else:
+            no_speech = logprob = math.nan
+        rejected = filter_transcript(raw, no_speech, logprob, audio_s)
+        if rejected:
+            log.debug("stt: dropped %r (%s)", raw, rejected)
+        return Transcript(
+            text=strip_non_speech(raw),
+            no_speech_prob=no_speech,
+            avg_logprob=logprob,
+            audio_s=audio_s,
+            elapsed_s=elapsed_s,
+            rejected=rejected,
+        )
+
+    async def transcribe(self, pcm16k: bytes) -> Transcript:
+        """``transcribe_sync`` on this STT's worker threads; the event loop stays free.
+
+        Cancelling the awaiting task does not stop a transcription already
+        running in a worker; its result is discarded.
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.transcribe_sync, pcm16k)
+
+    def close(self) -> None:
+        """Stop accepting work and release the model once running transcriptions finish."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._model = None

@@ -1,0 +1,146 @@
+"""Conversations through the real phone path: sipp speaks (espeak-ng voice), the bot answers
+with the embedded models, and what the caller hears is transcribed."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from bench.media import record_measurement, transcribe
+from bench.processes import StackPorts, VoicebotProcess
+from bench.sipcaller import CallRecord, CallScript, make_dialogue_wav, place_call
+from bench.turns import turn_records
+
+GREETING_WAIT_S = 6.0
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z']+", text.lower()))
+
+
+def replies(record: CallRecord) -> list[tuple[float, float]]:
+    """For each question the caller asked: (its end, the next question's start or the end)."""
+    asked = record.speech_spans(sent=True)
+    ends = [end for _, end in asked]
+    nexts = [start for start, _ in asked[1:]] + [record.rtp_times[-1] + 0.02]
+    return list(zip(ends, nexts, strict=True))
+
+
+def records_for(bridge: VoicebotProcess, *keywords: str) -> list[dict]:
+    return [
+        r
+        for r in turn_records(bridge.output())
+        if all(k in r["user_text"].lower() for k in keywords)
+    ]
+
+
+def test_two_questions_get_two_spoken_answers(
+    bridge: VoicebotProcess, ports: StackPorts, whisper, tmp_path: Path
+) -> None:
+    caller = make_dialogue_wav(
+        [
+            ("", GREETING_WAIT_S),
+            ("What is the capital of France?", 9.0),
+            ("How many days are there in a week?", 9.0),
+        ],
+        tmp_path / "caller.wav",
+    )
+    record = place_call(
+        CallScript(audio=caller, hangup_after_ms=int((GREETING_WAIT_S + 23) * 1000)),
+        workdir=tmp_path,
+        sip_port=ports.sip,
+    )
+    assert record.ok, f"sipp reported a failed call:\n{record.sipp_output}"
+    assert not record.bye_from_remote
+
+    windows = replies(record)
+    assert len(windows) == 2, f"expected 2 questions in what the caller sent, got {windows}"
+    heard = [transcribe(whisper, record.received_pcm_between(t0, t1)) for t0, t1 in windows]
+    for i, text in enumerate(heard):
+        assert len(words(text)) >= 2, f"answer {i + 1}: the caller heard {text!r}"
+
+    first = records_for(bridge, "capital")
+    second = records_for(bridge, "week")
+    assert first and second, f"the bridge's turns: {turn_records(bridge.output())}"
+    for rec, text in ((first[-1], heard[0]), (second[-1], heard[1])):
+        assert rec["bot_text"], rec
+        assert not rec["error"], rec
+        overlap = words(rec["bot_text"]) & words(text)
+        assert overlap, f"caller heard {text!r}, bot said {rec['bot_text']!r}"
+    latencies = record.turn_latencies()
+    record_measurement(
+        "conversation-two-questions",
+        {
+            "heard": heard,
+            "turn_latencies_ms": [round(x * 1000) for x in latencies],
+            "bridge_turns": [first[-1], second[-1]],
+        },
+    )
+
+
+def test_caller_talking_over_a_long_answer_silences_the_bot_and_is_answered(
+    bridge: VoicebotProcess, ports: StackPorts, whisper, tmp_path: Path
+) -> None:
+    # The greeting (about 4 s) is the bot's first long utterance; the caller cuts in 1.5 s
+    # into it, then asks something else.
+    caller = make_dialogue_wav(
+        [("", 1.5), ("Stop, stop. What do bees make?", 9.0)], tmp_path / "caller.wav"
+    )
+    record = place_call(
+        CallScript(audio=caller, hangup_after_ms=14_000),
+        workdir=tmp_path,
+        sip_port=ports.sip,
+    )
+    assert record.ok, f"sipp reported a failed call:\n{record.sipp_output}"
+    (cut_in, cut_end), *_ = record.speech_spans(sent=True)
+    # When did the bot fall silent after the caller started talking over it?
+    heard = record.speech_spans(sent=False, min_gap_s=0.1)
+    talking_at_cut_in = [s for s in heard if s[0] < cut_in < s[1]]
+    assert talking_at_cut_in, f"the bot was not speaking when the caller cut in: {heard}"
+    silent_after = talking_at_cut_in[0][1] - cut_in
+    assert silent_after < 0.5, f"the bot went on for {silent_after:.3f} s over the caller"
+
+    answer = [s for s in heard if s[0] >= cut_end]
+    assert answer, "the caller's interruption was not answered"
+    text = transcribe(whisper, record.received_pcm_between(cut_end, record.rtp_times[-1] + 1))
+    assert len(words(text)) >= 2, f"the caller heard {text!r}"
+    assert records_for(bridge, "bees"), turn_records(bridge.output())
+    record_measurement(
+        "barge-in", {"bot_silent_after_cut_in_ms": round(silent_after * 1000), "answer": text}
+    )
+
+
+def test_two_simultaneous_calls_each_get_their_own_answers(
+    bridge: VoicebotProcess, ports: StackPorts, whisper, tmp_path: Path
+) -> None:
+    questions = {"a": "What do bees make?", "b": "Which animal says moo?"}
+    results: dict[str, CallRecord] = {}
+
+    def call(key: str) -> None:
+        wav = make_dialogue_wav(
+            [("", GREETING_WAIT_S), (questions[key], 10.0)], tmp_path / f"caller-{key}.wav"
+        )
+        results[key] = place_call(
+            CallScript(audio=wav, hangup_after_ms=int((GREETING_WAIT_S + 12) * 1000)),
+            workdir=tmp_path / key,
+            sip_port=ports.sip,
+        )
+
+    threads = [threading.Thread(target=call, args=(k,)) for k in questions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    bees, moo = records_for(bridge, "bees"), records_for(bridge, "moo")
+    assert bees and moo, turn_records(bridge.output())
+    assert bees[-1]["channel"] != moo[-1]["channel"]
+    for key, rec in (("a", bees[-1]), ("b", moo[-1])):
+        record = results[key]
+        assert record.ok, f"call {key} failed:\n{record.sipp_output}"
+        ((t0, t1),) = replies(record)
+        heard = transcribe(whisper, record.received_pcm_between(t0, t1))
+        assert words(rec["bot_text"]) & words(heard), (
+            f"call {key} heard {heard!r}, its bot said {rec['bot_text']!r}"
+        )
