@@ -13,10 +13,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+# Tuned for the embedded SmolLM2-135M: it answers best under the identity it was trained
+# with, and drifts into French at higher temperatures. Replace it with your persona.
 DEFAULT_SYSTEM_PROMPT = (
-    "You are a friendly telephone assistant. You are speaking on the phone, so answer in "
-    "one or two short, plain sentences, without lists, markdown or emojis. If you do not "
-    "know something, say so briefly."
+    "You are a helpful AI assistant named SmolLM, trained by Hugging Face. "
+    "You are talking on the phone: answer in one short sentence."
 )
 
 
@@ -38,7 +39,7 @@ class BrainSettings:
     openai_api_key: str = ""
     llm_contexts: int = 1
     llm_max_tokens: int = 80
-    llm_temperature: float = 0.6
+    llm_temperature: float = 0.2
     llm_threads: int = 1  # ggml spin-waits: 2 threads on 2 busy cores is far slower
     stt_threads: int = 2
     stt_workers: int = 1

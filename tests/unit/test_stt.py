@@ -10,6 +10,7 @@ import threading
 import time
 import wave
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -104,10 +105,32 @@ def test_load_of_a_missing_model_fails_clearly(tmp_path: Path) -> None:
         broken.close()
 
 
+def test_async_transcribe_runs_the_short_turn_decoder_on_the_worker_thread(
+    stt: WhisperStt, question: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short turn takes the shortened-encoder path; it too must run off the loop."""
+    ran_on: list[str] = []
+    original = stt._transcribe_short
+
+    def spy(*args: object) -> tuple[str, float, float]:
+        ran_on.append(threading.current_thread().name)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stt, "_transcribe_short", spy)
+
+    async def main() -> tuple[Transcript, str]:
+        return await stt.transcribe(question), threading.current_thread().name
+
+    transcript, loop_thread = asyncio.run(main())
+    assert "store" in transcript.text.lower()
+    assert ran_on and all(n.startswith("whisper") and n != loop_thread for n in ran_on)
+
+
 def test_async_transcribe_drains_segments_on_the_worker_thread(
     stt: WhisperStt, question: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The lazy ``segments`` generator runs the decoder: it must be iterated off the loop."""
+    monkeypatch.setattr(stt, "options", replace(stt.options, short_encoder_frames=0))
     drained_on: list[str] = []
     original = stt._model.transcribe  # type: ignore[union-attr]
 
@@ -237,8 +260,18 @@ def test_non_speech_tags_are_stripped(raw: str, clean: str) -> None:
     assert strip_non_speech(raw) == clean
 
 
-def test_transcript_nan_scores_when_whisper_returns_no_segment(stt: WhisperStt) -> None:
+def test_short_path_drops_silence(stt: WhisperStt) -> None:
+    """Silence on the short path: whatever tiny.en makes of it ("you") is not kept."""
+    transcript = stt.transcribe_sync(silence(1.0))
+    assert transcript.rejected is not None
+    assert transcript.no_speech_prob > 0.6
+
+
+def test_transcript_nan_scores_when_whisper_returns_no_segment(
+    stt: WhisperStt, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """tiny.en's own no-speech check skips pure silence: no segment, so no scores."""
+    monkeypatch.setattr(stt, "options", replace(stt.options, short_encoder_frames=0))
     transcript = stt.transcribe_sync(silence(1.0))
     assert transcript.text == "" and transcript.rejected == "empty"
     assert math.isnan(transcript.no_speech_prob) and math.isnan(transcript.avg_logprob)
