@@ -94,7 +94,10 @@ class Brain:
 
 def _make_llm(s: BrainSettings) -> LlmBackend:
     options = LlmOptions(
-        max_tokens=s.llm_max_tokens, temperature=s.llm_temperature, threads=s.llm_threads
+        max_tokens=s.llm_max_tokens,
+        temperature=s.llm_temperature,
+        threads=s.llm_threads,
+        batch_threads=s.llm_batch_threads,
     )
     if s.llm_backend == "openai":
         from ai.llm_openai import OpenAICompatBackend

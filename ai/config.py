@@ -41,16 +41,18 @@ class BrainSettings:
     llm_max_tokens: int = 80
     llm_temperature: float = 0.2
     llm_threads: int = 1  # ggml spin-waits: 2 threads on 2 busy cores is far slower
+    llm_batch_threads: int = 2  # prompt reading does scale with cores
     stt_threads: int = 2
     stt_workers: int = 1
-    # Conversation memory per call.
-    history_turns: int = 8
+    # Conversation memory per call. The embedded 135M model loses the thread (and drifts
+    # into French) with a longer history; raise this with a bigger model.
+    history_turns: int = 3
     history_chars: int = 4000
     # Turn-taking (see ai/turns.py).
     endpoint_silence_ms: int = 300
-    barge_in_min_ms: int = 96
+    barge_in_min_ms: int = 64
     backchannel_max_ms: int = 700
-    echo_margin_db: float = 15.0
+    echo_margin_db: float = 20.0
     # Partial transcripts while the caller speaks, this often (0 disables).
     partial_interval_ms: int = 800
     # Loudness of the bot's voice on the line (Piper output is peak-normalised).

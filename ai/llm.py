@@ -59,6 +59,9 @@ class LlmOptions:
     repeat_penalty: float = 1.1
     n_ctx: int = 2048
     threads: int = 2
+    # Threads for reading the prompt (0: same as ``threads``). Prompt reading is a
+    # batched matrix product that scales with cores; token generation is not.
+    batch_threads: int = 0
     stop: tuple[str, ...] = ()
 
 
@@ -330,7 +333,7 @@ class LlamaCppBackend:
                 model_path=str(self.model_path),
                 n_ctx=opts.n_ctx,
                 n_threads=opts.threads,
-                n_threads_batch=opts.threads,
+                n_threads_batch=opts.batch_threads or opts.threads,
                 verbose=False,
             )
 

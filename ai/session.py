@@ -6,7 +6,7 @@ channel's 20 ms frames, resamples them to 16 kHz (one streaming resampler
 for the call), runs the VAD on its worker thread and feeds the probabilities
 to the pure ``TurnTaker``, whose events drive everything else:
 
-- ``UtteranceStarted``: collect the caller's audio (with 300 ms of pre-roll);
+- ``UtteranceStarted``: collect the caller's audio (with 600 ms of pre-roll);
   partial transcripts run while the caller speaks;
 - ``SpeechPaused``: transcribe *now*, speculatively, while the endpoint
   timer runs -- if the caller does not resume, that transcript is the final
@@ -29,11 +29,14 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 import re
+import wave
 from collections import deque
 from collections.abc import Callable, Coroutine
 from contextlib import aclosing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,12 +65,25 @@ from bridge.resample import StreamResampler
 
 log = logging.getLogger(__name__)
 
-PREROLL_S = 0.3
+PREROLL_S = 0.6
 BACKCHANNELS = frozenset(
     "mm mhm mm-hm mm hmm uh-huh uh huh yeah yes yep ok okay right sure i see got it "
     "ah oh hmm".split()
 )
 SessionListener = Callable[[dict[str, Any]], None]
+# Debugging aid: when set, every transcribed utterance is written there as a WAV.
+DUMP_DIR = os.environ.get("VOICEBOT_DUMP_UTTERANCES", "")
+
+
+def _dump(audio: bytes, name: str, text: str) -> None:
+    path = Path(DUMP_DIR) / f"{name}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(STT_RATE)
+        w.writeframes(audio)
+    path.with_suffix(".txt").write_text(text + "\n")
 
 
 def is_backchannel(text: str) -> bool:
@@ -344,12 +360,16 @@ class Session:
             if transcript is None:
                 transcript = await self.brain.stt.transcribe(audio)
             record.stamp("stt_final", loop.time())
+            if DUMP_DIR:
+                _dump(audio, f"{self.ch.name}-{record.speech_end:.3f}", transcript.text)
             if transcript.rejected or not transcript.text:
                 await released.wait()
                 log.info(
-                    "session %s: nothing to answer (%s)",
+                    "session %s: nothing to answer in %.2f s of audio (%s: %r)",
                     self.ch.name,
+                    transcript.audio_s,
                     transcript.rejected or "empty",
+                    transcript.text,
                 )
                 completed = True
                 return

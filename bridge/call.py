@@ -60,7 +60,7 @@ class CallOptions:
     uuid_timeout_s: float = 5.0
     write_timeout_s: float = 2.0
     inbound_max_frames: int = 50  # 1 s of caller audio waiting in the absorber
-    inbound_prefill_frames: int = 2
+    inbound_prefill_frames: int = 1
     audio_in_max_frames: int = 250  # 5 s of steady frames waiting for the app
     outbound_max_s: float = 30.0  # speech queued for the line
     events_max: int = 32

@@ -41,8 +41,8 @@ def test_two_questions_get_two_spoken_answers(
     caller = make_dialogue_wav(
         [
             ("", GREETING_WAIT_S),
-            ("What is the capital of France?", 9.0),
-            ("How many days are there in a week?", 9.0),
+            ("What is the weather like today?", 9.0),
+            ("Which planet do we live on?", 9.0),
         ],
         tmp_path / "caller.wav",
     )
@@ -60,8 +60,8 @@ def test_two_questions_get_two_spoken_answers(
     for i, text in enumerate(heard):
         assert len(words(text)) >= 2, f"answer {i + 1}: the caller heard {text!r}"
 
-    first = records_for(bridge, "capital")
-    second = records_for(bridge, "week")
+    first = records_for(bridge, "weather")
+    second = records_for(bridge, "planet")
     assert first and second, f"the bridge's turns: {turn_records(bridge.output())}"
     for rec, text in ((first[-1], heard[0]), (second[-1], heard[1])):
         assert rec["bot_text"], rec
@@ -85,7 +85,7 @@ def test_caller_talking_over_a_long_answer_silences_the_bot_and_is_answered(
     # The greeting (about 4 s) is the bot's first long utterance; the caller cuts in 1.5 s
     # into it, then asks something else.
     caller = make_dialogue_wav(
-        [("", 1.5), ("Stop, stop. What do bees make?", 9.0)], tmp_path / "caller.wav"
+        [("", 1.5), ("Do you like music?", 9.0)], tmp_path / "caller.wav"
     )
     record = place_call(
         CallScript(audio=caller, hangup_after_ms=14_000),
@@ -95,17 +95,19 @@ def test_caller_talking_over_a_long_answer_silences_the_bot_and_is_answered(
     assert record.ok, f"sipp reported a failed call:\n{record.sipp_output}"
     (cut_in, cut_end), *_ = record.speech_spans(sent=True)
     # When did the bot fall silent after the caller started talking over it?
-    heard = record.speech_spans(sent=False, min_gap_s=0.1)
-    talking_at_cut_in = [s for s in heard if s[0] < cut_in < s[1]]
-    assert talking_at_cut_in, f"the bot was not speaking when the caller cut in: {heard}"
-    silent_after = talking_at_cut_in[0][1] - cut_in
+    heard = record.speech_spans(sent=False, min_gap_s=0.0, min_len_s=0.0)
+    before = [s for s in heard if cut_in - 0.5 < s[1] <= cut_in + 0.02]
+    assert before, f"the bot was not speaking when the caller cut in: {heard}"
+    # The last bot audio the caller heard while it was talking over the bot.
+    over = [min(end, cut_end) for start, end in heard if start < cut_end and end > cut_in]
+    silent_after = max(over, default=cut_in) - cut_in
     assert silent_after < 0.5, f"the bot went on for {silent_after:.3f} s over the caller"
 
     answer = [s for s in heard if s[0] >= cut_end]
     assert answer, "the caller's interruption was not answered"
     text = transcribe(whisper, record.received_pcm_between(cut_end, record.rtp_times[-1] + 1))
     assert len(words(text)) >= 2, f"the caller heard {text!r}"
-    assert records_for(bridge, "bees"), turn_records(bridge.output())
+    assert records_for(bridge, "music"), turn_records(bridge.output())
     record_measurement(
         "barge-in", {"bot_silent_after_cut_in_ms": round(silent_after * 1000), "answer": text}
     )
@@ -114,7 +116,7 @@ def test_caller_talking_over_a_long_answer_silences_the_bot_and_is_answered(
 def test_two_simultaneous_calls_each_get_their_own_answers(
     bridge: VoicebotProcess, ports: StackPorts, whisper, tmp_path: Path
 ) -> None:
-    questions = {"a": "What do bees make?", "b": "Which animal says moo?"}
+    questions = {"a": "What is the weather like today?", "b": "Do you like music?"}
     results: dict[str, CallRecord] = {}
 
     def call(key: str) -> None:
@@ -133,10 +135,10 @@ def test_two_simultaneous_calls_each_get_their_own_answers(
     for t in threads:
         t.join(timeout=120)
 
-    bees, moo = records_for(bridge, "bees"), records_for(bridge, "moo")
-    assert bees and moo, turn_records(bridge.output())
-    assert bees[-1]["channel"] != moo[-1]["channel"]
-    for key, rec in (("a", bees[-1]), ("b", moo[-1])):
+    weather, music = records_for(bridge, "weather"), records_for(bridge, "music")
+    assert weather and music, turn_records(bridge.output())
+    assert weather[-1]["channel"] != music[-1]["channel"]
+    for key, rec in (("a", weather[-1]), ("b", music[-1])):
         record = results[key]
         assert record.ok, f"call {key} failed:\n{record.sipp_output}"
         ((t0, t1),) = replies(record)
