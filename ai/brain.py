@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from ai.llm import LlamaCppBackend, LlmBackend, LlmOptions
 from ai.stt import WhisperStt
 from ai.tts import PiperTts
 from ai.vad import SileroVad
-from ai.workers import lower_priority, model_executor
+from ai.workers import lower_priority
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ class Brain:
             workers=settings.stt_workers,
         )
         self.vad = SileroVad()
-        self.vad_executor = model_executor("vad")
+        # The VAD stays at normal priority: it costs about 60 us per 32 ms window, and
+        # queueing it behind the niced models would delay every turn decision.
+        self.vad_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vad")
         self.llm = _make_llm(settings)
         self.greeting_pcm = b""
         self.apology_pcm = b""
@@ -65,6 +68,16 @@ class Brain:
         self.apology_pcm = self.tts.synthesize_sync(self.settings.apology)
         self._warm_up()
         log.info("brain: models loaded in %.1f s", time.monotonic() - started)
+
+    def trim_leading_silence(self, pcm: bytes, rate: int, keep_s: float = 0.01) -> bytes:
+        """Drop the near-silence Piper puts before a sentence (about 40 ms): the first
+        sentence of a reply is the one the caller waits for."""
+        a = np.frombuffer(pcm, dtype=np.int16)
+        loud = np.flatnonzero(np.abs(a) > 300)  # about -40 dBFS
+        if loud.size == 0:
+            return pcm
+        start = max(0, int(loud[0]) - int(keep_s * rate))
+        return a[start:].tobytes()
 
     def _warm_up(self) -> None:
         # The first inference of each model pays one-off allocation costs: pay them now,

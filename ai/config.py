@@ -38,7 +38,7 @@ class BrainSettings:
     openai_model: str = "default"
     openai_api_key: str = ""
     llm_contexts: int = 1
-    llm_max_tokens: int = 80
+    llm_max_tokens: int = 48
     llm_temperature: float = 0.2
     llm_threads: int = 1  # ggml spin-waits: 2 threads on 2 busy cores is far slower
     llm_batch_threads: int = 2  # prompt reading does scale with cores
@@ -46,7 +46,7 @@ class BrainSettings:
     stt_workers: int = 1
     # Conversation memory per call. The embedded 135M model loses the thread (and drifts
     # into French) with a longer history; raise this with a bigger model.
-    history_turns: int = 3
+    history_turns: int = 4
     history_chars: int = 4000
     # Turn-taking (see ai/turns.py).
     endpoint_silence_ms: int = 300

@@ -9,7 +9,6 @@ sees a reply without the question it answered.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 INTERRUPTED_MARK = " —"  # ends a reply the caller cut off: the model sees it was not finished
@@ -43,7 +42,7 @@ class Conversation:
         self.system_prompt = system_prompt
         self.max_turns = max_turns
         self.max_chars = max_chars
-        self._turns: deque[Turn] = deque(maxlen=max_turns)
+        self._turns: list[Turn] = []
 
     @property
     def turns(self) -> int:
@@ -63,6 +62,12 @@ class Conversation:
             last.user = f"{last.user} {text}"
         else:
             self._turns.append(Turn(user=text))
+            if len(self._turns) > self.max_turns:
+                # Forget in blocks, not one turn per turn: llama.cpp reuses the evaluated
+                # prompt only up to the first changed token, so a sliding window would make
+                # it re-read the whole history on every turn.
+                keep = max(1, (self.max_turns + 1) // 2)
+                del self._turns[:-keep]
 
     def add_assistant(self, text: str, interrupted: bool = False) -> None:
         """The bot said ``text``: only what was spoken, marked when the caller cut it off.

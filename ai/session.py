@@ -433,6 +433,8 @@ class Session:
         loop = asyncio.get_running_loop()
         record.stamp("first_sentence", loop.time())
         pcm = await self.brain.tts.synthesize(sentence)
+        if not spoken:
+            pcm = self.brain.trim_leading_silence(pcm, self.brain.tts.sample_rate)
         record.stamp("tts_first_audio", loop.time())
         await released.wait()
         await self._play_prompt(pcm, record)

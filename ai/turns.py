@@ -56,7 +56,7 @@ class TurnOptions:
     start_min_s: float = 0.064
     endpoint_silence_s: float = 0.30
     # Silence after which a speculative transcription starts (before the endpoint).
-    speculate_after_s: float = 0.096
+    speculate_after_s: float = 0.064
     barge_in_threshold: float = 0.6
     barge_in_min_s: float = 0.096
     backchannel_max_s: float = 0.70

@@ -153,3 +153,17 @@ def test_clear() -> None:
 def test_max_turns_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Conversation(SYSTEM, max_turns=0)
+
+
+def test_forgets_in_blocks_so_the_prompt_prefix_stays_stable() -> None:
+    conv = Conversation("sys", max_turns=4)
+    prefixes = []
+    for i in range(10):
+        conv.add_user(f"question {i}")
+        conv.add_assistant(f"answer {i}")
+        prefixes.append(conv.messages()[1]["content"])
+        assert 1 <= conv.turns <= 4
+    # The oldest remembered turn changes only when a block is forgotten, not every turn.
+    changes = sum(1 for a, b in itertools.pairwise(prefixes) if a != b)
+    assert changes <= 4
+    assert conv.messages()[-1]["content"] == "answer 9"
