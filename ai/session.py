@@ -44,7 +44,7 @@ import numpy as np
 from ai.brain import Brain
 from ai.channel import Channel
 from ai.memory import Conversation
-from ai.sentences import SentenceSplitter
+from ai.sentences import SentenceSplitter, clean_for_speech, has_speech
 from ai.stamps import TurnRecord
 from ai.stt import STT_RATE, Transcript
 from ai.turns import (
@@ -117,11 +117,17 @@ class Session:
         s = brain.settings
         self.turns = TurnTaker(
             TurnOptions(
-                endpoint_silence_s=s.endpoint_silence_ms / 1000.0,
+                endpoint_silence_s=(
+                    s.naive_silence_ms if s.pipeline == "naive" else s.endpoint_silence_ms
+                )
+                / 1000.0,
                 barge_in_min_s=s.barge_in_min_ms / 1000.0,
                 backchannel_max_s=s.backchannel_max_ms / 1000.0,
             )
         )
+        # "naive": the benchmark's baseline (fixed silence timeout, whole transcript, whole
+        # LLM reply, whole TTS, then play); "streaming": everything in this module.
+        self.naive = s.pipeline == "naive"
         self.vad = brain.vad.new_stream()
         self.to_stt = StreamResampler(channel.sample_rate, STT_RATE)
         self.conversation = Conversation(s.system_prompt, s.history_turns, s.history_chars)
@@ -233,7 +239,7 @@ class Session:
             # Start the reply now, on what was said so far, held back until the endpoint
             # confirms the caller is done: STT and the first LLM tokens hide in the silence.
             await self._cancel_pending()
-            if self.turns.state is TurnState.CALLER_SPEAKING:
+            if self.turns.state is TurnState.CALLER_SPEAKING and not self.naive:
                 self._pending = self._start_reply(event.t, bytes(self._utterance), None)
         elif isinstance(event, SpeechResumed):
             await self._cancel_pending()
@@ -380,14 +386,17 @@ class Session:
                 *self.conversation.messages(),
                 {"role": "user", "content": transcript.text},
             ]
-            splitter = SentenceSplitter()
-            async with aclosing(self.brain.llm.stream(messages)) as pieces:
-                async for piece in pieces:
-                    record.stamp("llm_first_token", loop.time())
-                    for sentence in splitter.push(piece):
-                        await self._speak(sentence, record, spoken, released)
-            for sentence in splitter.flush():
-                await self._speak(sentence, record, spoken, released)
+            if self.naive:
+                await self._answer_naively(messages, record, spoken, released)
+            else:
+                splitter = SentenceSplitter()
+                async with aclosing(self.brain.llm.stream(messages)) as pieces:
+                    async for piece in pieces:
+                        record.stamp("llm_first_token", loop.time())
+                        for sentence in splitter.push(piece):
+                            await self._speak(sentence, record, spoken, released)
+                for sentence in splitter.flush():
+                    await self._speak(sentence, record, spoken, released)
             await self.ch.wait_output_idle()
             completed = True
         except asyncio.CancelledError:
@@ -426,6 +435,31 @@ class Session:
                     }
                 )
             self.turns.reply_finished()
+
+    async def _answer_naively(
+        self,
+        messages: list[dict[str, str]],
+        record: TurnRecord,
+        spoken: list[str],
+        released: asyncio.Event,
+    ) -> None:
+        """The baseline the benchmark compares against: the whole LLM reply, then the whole
+        TTS, then play -- what a pipeline without streaming does."""
+        loop = asyncio.get_running_loop()
+        text = ""
+        async with aclosing(self.brain.llm.stream(messages)) as pieces:
+            async for piece in pieces:
+                record.stamp("llm_first_token", loop.time())
+                text += piece
+        text = clean_for_speech(text)
+        record.stamp("first_sentence", loop.time())
+        if not has_speech(text):
+            return
+        pcm = await self.brain.tts.synthesize(text)
+        record.stamp("tts_first_audio", loop.time())
+        await released.wait()
+        await self._play_prompt(pcm, record)
+        spoken.append(text)
 
     async def _speak(
         self, sentence: str, record: TurnRecord, spoken: list[str], released: asyncio.Event
