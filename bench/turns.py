@@ -152,11 +152,14 @@ def converse(
             timeout_s=duration_ms / 1000 + 60,
         )
 
+    # Real callers are not in step: spread the calls' start over one question cycle, so
+    # that their questions end at different moments (as they would on a real line).
+    cycle_s = gap_s + 2.5
     threads = [threading.Thread(target=one, args=(i,)) for i in range(calls)]
     for i, t in enumerate(threads):
         t.start()
         if i + 1 < len(threads):
-            time.sleep(0.3)  # callers do not all dial in the same millisecond
+            time.sleep(cycle_s / calls)
     for t in threads:
         t.join()
     return [r for r in results if r is not None]
