@@ -10,6 +10,7 @@ never a silent default.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class Settings:
     ami_bind: str = "127.0.0.1:5038"
     # AudioSocket server of the bridge; the dialplan connects here.
     bridge_listen: str = "127.0.0.1:9092"
-    # HTTP: /healthz (and, later, the browser page).
+    # HTTP: /healthz, /status, the browser page (/) and its signalling WebSocket (/ws).
     http_listen: str = "127.0.0.1:8080"
     # RTP port range of Asterisk.
     rtp_start: int = 10000
@@ -58,6 +59,22 @@ class Settings:
     # Admin-owned Asterisk config and trunk files.
     asterisk_config_dir: str = str(PROJECT_ROOT / "asterisk")
     trunk_config_dir: str = str(PROJECT_ROOT / "sip-trunk-config")
+    # Browser door (WebRTC). Sessions at once; one more gets a clear "busy" error.
+    browser_max_sessions: int = 8
+    # The one address offered as ICE host candidate ("" = every interface, for a LAN).
+    webrtc_host: str = "127.0.0.1"
+    # STUN/TURN server URLs ("stun:host:3478", "turn:host:3478?transport=udp"), for the
+    # page and the bridge alike; none by default (no internet needed on loopback or a LAN).
+    ice_servers: tuple[str, ...] = ()
+    ice_username: str = ""  # TURN credentials, if any
+    ice_credential: str = ""
+    # HTTPS for the page (browsers need a secure context away from localhost): a PEM
+    # certificate and key, or a self-signed certificate generated into run_dir.
+    https_cert: str = ""
+    https_key: str = ""
+    https_self_signed: bool = False
+    # When set, the page (/) and /ws need ?token=THIS (401 otherwise).
+    access_token: str = ""
 
     def with_overrides(self, **values: object) -> Settings:
         return _apply(self, values, source="override")
@@ -80,7 +97,14 @@ def _apply(base: Settings, values: dict[str, object], source: str) -> Settings:
                 f"{source}: unknown setting {key!r}; known: {', '.join(sorted(known))}"
             )
         expected = type(getattr(base, key))
-        if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
+        if expected is tuple:
+            # TOML has arrays, not tuples: accept a list of strings, keep it immutable.
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(
+                    f"{source}: setting {key!r} must be a list of strings, got {value!r}"
+                )
+            value = tuple(value)
+        elif (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
             raise ConfigError(
                 f"{source}: setting {key!r} must be {expected.__name__}, got {value!r}"
             )
@@ -95,7 +119,30 @@ def _apply(base: Settings, values: dict[str, object], source: str) -> Settings:
         settings.hangup_digit and settings.hangup_digit not in "0123456789*#ABCD"
     ):
         raise ConfigError(f"{source}: hangup_digit must be one DTMF digit or empty")
+    _check_browser(settings, source)
     return settings
+
+
+def _check_browser(settings: Settings, source: str) -> None:
+    if settings.browser_max_sessions < 1:
+        raise ConfigError(f"{source}: browser_max_sessions must be at least 1")
+    if settings.webrtc_host:
+        try:
+            ipaddress.ip_address(settings.webrtc_host)
+        except ValueError:
+            raise ConfigError(
+                f"{source}: webrtc_host must be an IP address (or empty for every interface), "
+                f"got {settings.webrtc_host!r}"
+            ) from None
+    for url in settings.ice_servers:
+        if not url.startswith(("stun:", "stuns:", "turn:", "turns:")):
+            raise ConfigError(
+                f"{source}: ice_servers: {url!r} is not a stun:, stuns:, turn: or turns: URL"
+            )
+    if bool(settings.https_cert) != bool(settings.https_key):
+        raise ConfigError(f"{source}: https_cert and https_key go together: set both or neither")
+    if settings.https_cert and settings.https_self_signed:
+        raise ConfigError(f"{source}: set https_cert/https_key or https_self_signed, not both")
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,14 +21,16 @@ from ai.brain import Brain
 from ai.config import BrainSettings
 from ai.session import Session
 from ai.workers import model_executor
-from bridge import ami
+from bridge import ami, ice, tls
+from bridge.browser_channel import BrowserChannel
 from bridge.call import Call
 from bridge.config import Settings, split_hostport
-from bridge.http import HttpServer
+from bridge.http import WS_PATH, HttpServer
 from bridge.pbx.instance import AsteriskInstance
 from bridge.pbx.provision import find_or_provision
 from bridge.prompts import ensure_prompt_wav
 from bridge.server import AudioSocketServer
+from bridge.webrtc import BrowserDoor, DoorOptions, Listener
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ class Stack:
         self.asterisk: AsteriskInstance | None = None
         self.bridge: AudioSocketServer | None = None
         self.http: HttpServer | None = None
+        self.door: BrowserDoor | None = None
         self.failed: str = ""
         self._restarts: list[float] = []
 
@@ -84,13 +88,57 @@ class Stack:
             host, port = split_hostport(s.bridge_listen)
             self.bridge = AudioSocketServer(host, port, self._converse)
             await self.bridge.start()
-            http_host, http_port = split_hostport(s.http_listen)
-            self.http = HttpServer(http_host, http_port, self.health, self.status)
-            await self.http.start()
+            await self._start_http()
 
     async def _converse(self, call: Call) -> None:
         """The app of every phone call: a conversation with the shared brain."""
         await Session(self.brain, call).run()
+
+    async def _converse_browser(self, channel: BrowserChannel, listener: Listener) -> None:
+        """The app of every browser session: the same brain, events pushed to the page."""
+        await Session(self.brain, channel, listener=listener).run()
+
+    async def _start_http(self) -> None:
+        """The HTTP server with the browser door (page, /ws signalling, WebRTC)."""
+        s = self.settings
+        ice.restrict_host_candidates(s.webrtc_host)
+        self.door = BrowserDoor(
+            self._converse_browser,
+            DoorOptions(
+                max_sessions=s.browser_max_sessions,
+                ice_urls=s.ice_servers,
+                ice_username=s.ice_username,
+                ice_credential=s.ice_credential,
+                candidate_host=s.webrtc_host,
+            ),
+        )
+        http_host, http_port = split_hostport(s.http_listen)
+        self.http = HttpServer(
+            http_host,
+            http_port,
+            self.health,
+            self.status,
+            websocket=self.door.handle,
+            page_config={
+                "iceServers": ice.browser_ice_servers(
+                    s.ice_servers, s.ice_username, s.ice_credential
+                ),
+                "wsPath": WS_PATH,
+            },
+            access_token=s.access_token,
+            ssl_context=await asyncio.to_thread(self._ssl_context),
+        )
+        await self.http.start()
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        s = self.settings
+        if s.https_cert:
+            return tls.server_context(Path(s.https_cert), Path(s.https_key))
+        if s.https_self_signed:
+            host, _ = split_hostport(s.http_listen)
+            cert, key = tls.self_signed(Path(s.run_dir) / "tls", host)
+            return tls.server_context(cert, key)
+        return None
 
     async def _start_asterisk(self) -> None:
         s = self.settings
@@ -126,10 +174,12 @@ class Stack:
 
     def status(self) -> dict[str, object]:
         """Counters for operators and tests: calls in progress and served."""
-        bridge = self.bridge
+        bridge, door = self.bridge, self.door
         return {
             "active_calls": len(bridge.calls) if bridge else 0,
             "calls_total": bridge.calls_total if bridge else 0,
+            "browser_sessions": len(door.sessions) if door else 0,
+            "browser_sessions_total": door.sessions_total if door else 0,
         }
 
     async def supervise(self, stop: asyncio.Event) -> None:
@@ -158,6 +208,8 @@ class Stack:
 
     async def stop(self) -> None:
         """Stop everything this stack started, in reverse order."""
+        if self.door is not None:
+            await self.door.close()
         if self.http is not None:
             await self.http.close()
         if self.bridge is not None:
@@ -182,9 +234,12 @@ class Stack:
             ]
         if self.with_bridge:
             http_host, http_port = split_hostport(s.http_listen)
+            scheme = self.http.scheme if self.http else "http"
+            token = f"/?token={s.access_token}" if s.access_token else "/"
             lines += [
                 f"  Bridge:         AudioSocket on {s.bridge_listen}",
-                f"  Health:         http://{http_host}:{http_port}/healthz",
+                f"  Browser:        {scheme}://{http_host}:{http_port}{token}   (Start call)",
+                f"  Health:         {scheme}://{http_host}:{http_port}/healthz",
             ]
         lines += ["  Stop:           Ctrl-C", ""]
         return "\n".join(line for line in lines if line != "")

@@ -190,3 +190,58 @@ def test_hangup_digit_accepts_one_dtmf_digit_or_nothing(tmp_path: Path, digit: s
 def test_hangup_digit_rejects_anything_else(tmp_path: Path, digit: str) -> None:
     with pytest.raises(ConfigError, match="hangup_digit must be one DTMF digit or empty"):
         load_text(tmp_path, f'[voicebot]\nhangup_digit = "{digit}"\n')
+
+
+# -- the browser door ----------------------------------------------------------------
+
+
+def test_browser_defaults_keep_everything_on_loopback_and_open() -> None:
+    settings = Settings()
+    assert settings.browser_max_sessions == 8
+    assert settings.webrtc_host == "127.0.0.1"
+    assert settings.ice_servers == ()  # no external STUN: there may be no internet
+    assert not settings.https_cert and not settings.https_key and not settings.https_self_signed
+    assert settings.access_token == ""
+
+
+def test_browser_settings_from_the_file(tmp_path: Path) -> None:
+    settings = load_text(
+        tmp_path,
+        "[voicebot]\n"
+        "browser_max_sessions = 2\n"
+        'webrtc_host = ""\n'
+        'ice_servers = ["stun:stun.lan:3478", "turn:turn.lan:3478?transport=udp"]\n'
+        'ice_username = "bot"\n'
+        'ice_credential = "pw"\n'
+        "https_self_signed = true\n"
+        'access_token = "t0k"\n',
+    )
+    assert settings.browser_max_sessions == 2
+    assert settings.webrtc_host == ""
+    assert settings.ice_servers == ("stun:stun.lan:3478", "turn:turn.lan:3478?transport=udp")
+    assert isinstance(settings.ice_servers, tuple)  # frozen settings stay immutable
+    assert settings.https_self_signed is True
+    assert settings.access_token == "t0k"
+    assert hash(settings)
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ('ice_servers = "stun:x:3478"', "ice_servers' must be a list of strings"),
+        ("ice_servers = [1, 2]", "ice_servers' must be a list of strings"),
+        ('ice_servers = ["http://x"]', "is not a stun:, stuns:, turn: or turns: URL"),
+        ("browser_max_sessions = 0", "browser_max_sessions must be at least 1"),
+        ('browser_max_sessions = "8"', "browser_max_sessions' must be int"),
+        ('webrtc_host = "my-host.lan"', "webrtc_host must be an IP address"),
+        ('https_self_signed = "yes"', "https_self_signed' must be bool"),
+        ('https_cert = "/x.pem"', "https_cert and https_key go together"),
+        (
+            'https_cert = "/x.pem"\nhttps_key = "/x.key"\nhttps_self_signed = true',
+            "not both",
+        ),
+    ],
+)
+def test_bad_browser_settings_are_errors(tmp_path: Path, line: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        load_text(tmp_path, f"[voicebot]\n{line}\n")

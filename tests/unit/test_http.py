@@ -1,4 +1,4 @@
-"""The HTTP server on a loopback port: /healthz, /status, and nothing else yet."""
+"""The HTTP server on a loopback port: /healthz, /status, the page, /ws and its token."""
 
 import asyncio
 import contextlib
@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 from fake_asterisk import run
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosedError
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import InvalidStatus
 
-from bridge.http import HttpServer
+from bridge.http import HttpServer, render_page
 
 
 class FakeStack:
@@ -28,9 +29,14 @@ class FakeStack:
         return {"calls": [{"uuid": "c1", "seconds": 1.5}], "calls_total": 3}
 
 
+async def echo(ws: ServerConnection) -> None:
+    async for message in ws:
+        await ws.send(message)
+
+
 @contextlib.asynccontextmanager
-async def serving(stack: FakeStack) -> AsyncIterator[HttpServer]:
-    server = HttpServer("127.0.0.1", 0, stack.health, stack.status)
+async def serving(stack: FakeStack, **options: object) -> AsyncIterator[HttpServer]:
+    server = HttpServer("127.0.0.1", 0, stack.health, stack.status, **options)  # type: ignore[arg-type]
     await server.start()
     try:
         yield server
@@ -120,7 +126,10 @@ def test_status_is_the_status_json() -> None:
     run(main())
 
 
-@pytest.mark.parametrize("path", ["/", "/health", "/healthz/x", "/statusz", "/index.html"])
+@pytest.mark.parametrize(
+    "path",
+    ["/health", "/healthz/x", "/statusz", "/index.html", "/static/", "/static/nope.js", "/ws"],
+)
 def test_unknown_path_is_404(path: str) -> None:
     async def main() -> None:
         async with serving(FakeStack()) as server:
@@ -132,14 +141,81 @@ def test_unknown_path_is_404(path: str) -> None:
     run(main())
 
 
-def test_websocket_is_refused_for_now() -> None:
+def test_websocket_without_a_handler_is_refused() -> None:
     async def main() -> None:
         async with serving(FakeStack()) as server:
-            async with connect(f"ws://127.0.0.1:{server.bound_port}/") as ws:
-                with pytest.raises(ConnectionClosedError) as raised:
-                    await ws.recv()
-        assert raised.value.rcvd is not None
-        assert raised.value.rcvd.code == 1008
+            with pytest.raises(InvalidStatus) as raised:
+                async with connect(f"ws://127.0.0.1:{server.bound_port}/ws"):
+                    pass
+        assert raised.value.response.status_code == 404
+
+    run(main())
+
+
+def test_websocket_on_ws_reaches_the_handler_and_nowhere_else() -> None:
+    async def main() -> None:
+        async with serving(FakeStack(), websocket=echo) as server:
+            port = server.bound_port
+            async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
+                await ws.send("ping")
+                assert await ws.recv() == "ping"
+            with pytest.raises(InvalidStatus):
+                async with connect(f"ws://127.0.0.1:{port}/elsewhere"):
+                    pass
+            status, _, body = await get(port, "/ws")  # plain GET: not a WebSocket
+            assert status == 400 and b"WebSocket" in body
+
+    run(main())
+
+
+def test_page_is_served_with_its_settings_and_assets() -> None:
+    config = {"iceServers": [{"urls": "stun:x.example:3478"}], "wsPath": "/ws"}
+
+    async def main() -> None:
+        async with serving(FakeStack(), page_config=config) as server:
+            port = server.bound_port
+            status, headers, body = await get(port, "/")
+            assert status == 200
+            assert headers["content-type"] == "text/html; charset=utf-8"
+            page = body.decode()
+            assert "Start call" in page and "Hang up" in page
+            assert json.dumps(config, sort_keys=True) in page
+            assert "http://" not in page and "https://" not in page  # nothing external
+            status, headers, body = await get(port, "/static/app.js")
+            assert status == 200
+            assert headers["content-type"] == "text/javascript; charset=utf-8"
+            assert b"window.voicebot" in body and b"inboundAudioBytes" in body
+            status, headers, _ = await get(port, "/static/style.css")
+            assert status == 200 and headers["content-type"].startswith("text/css")
+            assert (await get(port, "/favicon.ico"))[0] == 204
+
+    run(main())
+
+
+def test_page_settings_cannot_close_the_script() -> None:
+    page = render_page(b"<script>x = /*VOICEBOT_CONFIG*/null;</script>", {"a": "</script>"})
+    assert page.count(b"</script>") == 1
+
+
+def test_access_token_guards_the_page_and_the_websocket() -> None:
+    async def main() -> None:
+        async with serving(FakeStack(), websocket=echo, access_token="s3cret") as server:
+            port = server.bound_port
+            for path in ("/", "/?token=wrong", "/?token="):
+                status, _, body = await get(port, path)
+                assert status == 401, path
+                assert b"token" in body
+            assert (await get(port, "/?token=s3cret"))[0] == 200
+            with pytest.raises(InvalidStatus) as raised:
+                async with connect(f"ws://127.0.0.1:{port}/ws"):
+                    pass
+            assert raised.value.response.status_code == 401
+            async with connect(f"ws://127.0.0.1:{port}/ws?token=s3cret") as ws:
+                await ws.send("hi")
+                assert await ws.recv() == "hi"
+            # Health and status stay open to operators and probes.
+            assert (await get(port, "/healthz"))[0] == 200
+            assert (await get(port, "/status"))[0] == 200
 
     run(main())
 

@@ -1,0 +1,321 @@
+"""One browser session's audio, as the ``ai.channel.Channel`` the brain talks to.
+
+Theory of operation. The browser sends Opus, which aiortc decodes to 48 kHz
+``av.AudioFrame``s; the brain wants 20 ms frames of 16 kHz mono PCM. The bot
+speaks 16 kHz PCM; aiortc wants one 48 kHz frame each time its RTP sender
+calls the outbound track's ``recv()``. The pure parts are the phone call's
+(``bridge/call.py``): ``OutboundAudio`` and ``PacingSchedule`` (bridge/pacer.py),
+``BurstAbsorber`` (bridge/jitter.py), one ``StreamResampler`` per direction.
+
+- *Inbound*: :meth:`BrowserChannel.receive_from` reads the browser's track,
+  downmixes to mono, resamples 48k -> 16k with one stateful resampler and
+  pushes the bytes into the absorber, which re-frames them into 20 ms frames.
+- *The media clock* is :class:`BotAudioTrack.recv`: aiortc's sender calls it
+  in a loop, and it returns one 20 ms frame on an absolute monotonic grid
+  (``PacingSchedule``): speech from ``OutboundAudio`` or silence. Each tick
+  also moves one steady frame of caller audio from the absorber to the
+  bounded ``audio_in`` queue, so one clock drives both directions, as on the
+  phone. The clock runs only once the peer is connected: before that, bot
+  audio simply waits in ``OutboundAudio``.
+- ``play()`` resamples 16k -> 48k (one resampler, flushed at the end of each
+  call so no tail of an utterance stays in the filter) and waits for room.
+
+The channel ends once, for the first reason that comes (``hangup()``, the
+peer connection failing or closing, the signalling WebSocket closing); the
+owner (``bridge/webrtc.py``) then cancels the session's tasks and closes the
+peer connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from ai.channel import Dtmf
+from bridge.browser_audio import frame_to_mono, mono_to_frame
+from bridge.jitter import BurstAbsorber
+from bridge.pacer import FRAME_MS, OutboundAudio, PacingSchedule, frame_bytes
+from bridge.resample import StreamResampler
+
+log = logging.getLogger(__name__)
+
+BRAIN_RATE = 16000  # what the channel gives and takes
+TRACK_RATE = 48000  # what WebRTC's Opus carries
+TRACK_FRAME_SAMPLES = TRACK_RATE * FRAME_MS // 1000
+
+
+class ChannelEnded(Exception):
+    """Raised by ``play()`` once the browser session is over."""
+
+
+class Closable(Protocol):
+    """What ``hangup()`` closes: the session's ``RTCPeerConnection``."""
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class BrowserChannelOptions:
+    inbound_max_frames: int = 50  # 1 s of caller audio waiting for the clock
+    inbound_prefill_frames: int = 2  # resampled Opus arrives in uneven chunks
+    audio_in_max_frames: int = 250  # 5 s of steady frames waiting for the brain
+    outbound_max_s: float = 30.0  # bot speech queued for the browser
+    events_max: int = 32
+    close_timeout_s: float = 5.0
+
+
+class BrowserChannel:
+    sample_rate = BRAIN_RATE
+
+    def __init__(
+        self,
+        name: str,
+        options: BrowserChannelOptions = BrowserChannelOptions(),
+        peer: Closable | None = None,
+    ) -> None:
+        self._name = name
+        self.options = options
+        self.peer = peer
+        self.frame_bytes = frame_bytes(BRAIN_RATE)
+        self._track_silence = bytes(frame_bytes(TRACK_RATE))
+        self.inbound = BurstAbsorber(
+            frame_bytes=self.frame_bytes,
+            max_frames=options.inbound_max_frames,
+            prefill_frames=options.inbound_prefill_frames,
+        )
+        self.outbound = OutboundAudio(
+            frame_bytes=frame_bytes(TRACK_RATE),
+            max_bytes=int(options.outbound_max_s * TRACK_RATE) * 2,
+        )
+        self.schedule = PacingSchedule()
+        self.clock_started = False
+        self._in_resampler: StreamResampler | None = None
+        self._out_resampler = StreamResampler(BRAIN_RATE, TRACK_RATE)
+        self._audio_in: asyncio.Queue[bytes] = asyncio.Queue(options.audio_in_max_frames)
+        self._events: asyncio.Queue[Dtmf] = asyncio.Queue(options.events_max)
+        self.audio_in_dropped = 0
+        self.frames_received = 0
+        self.end_reason = ""
+        self.started_at = time.monotonic()
+        self._ended = asyncio.Event()
+        self._room = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._paused = False
+        self._onsets: list[asyncio.Future[float]] = []
+        self.first_speech_out: float | None = None
+        # Levels (dBFS) of the last 10 frames sent; None for silence frames.
+        self._out_levels: list[float | None] = [None] * 10
+        self._out_level_i = 0
+        self.track = BotAudioTrack(self)
+
+    # -- the Channel protocol ----------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def audio_in(self) -> asyncio.Queue[bytes]:
+        return self._audio_in
+
+    @property
+    def events(self) -> asyncio.Queue[Dtmf]:
+        return self._events
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
+    async def wait_ended(self) -> None:
+        await self._ended.wait()
+
+    async def play(self, pcm: bytes) -> None:
+        """Queue 16 kHz bot audio for the browser, waiting while the buffer is full."""
+        if self.ended:
+            raise ChannelEnded(self.end_reason)
+        resampler = self._out_resampler
+        view = memoryview(resampler.process(pcm) + resampler.flush())
+        while view:
+            if self.ended:
+                raise ChannelEnded(self.end_reason)
+            taken = self.outbound.push(bytes(view))
+            if taken:
+                self._idle.clear()
+            view = view[taken:]
+            if view:
+                self._room.clear()
+                await self._room.wait()
+        self.outbound.mark_end_of_utterance()
+
+    def flush_output(self) -> int:
+        """Drop everything not yet sent (barge-in); returns bytes dropped (at 48 kHz)."""
+        dropped = self.outbound.flush()
+        self._idle.set()
+        self._room.set()
+        return dropped
+
+    def pause_output(self) -> None:
+        self._paused = True
+
+    def resume_output(self) -> None:
+        self._paused = False
+
+    def output_queued_s(self) -> float:
+        return self.outbound.queued_bytes / (2.0 * TRACK_RATE)
+
+    async def wait_output_idle(self) -> None:
+        while not self.ended and not self._idle.is_set():
+            ended = asyncio.ensure_future(self._ended.wait())
+            idle = asyncio.ensure_future(self._idle.wait())
+            try:
+                await asyncio.wait({ended, idle}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                ended.cancel()
+                idle.cancel()
+
+    def next_speech_onset(self) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        if self.ended:
+            future.cancel()
+        else:
+            self._onsets.append(future)
+        return future
+
+    def recent_output_dbfs(self) -> float | None:
+        levels = [lv for lv in self._out_levels if lv is not None]
+        return max(levels) if levels else None
+
+    async def hangup(self, reason: str = "bridge hung up") -> None:
+        """End the session from our side and close the peer connection."""
+        self.end(reason)
+        if self.peer is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(self.options.close_timeout_s):
+                    await self.peer.close()
+
+    # -- for the owner -------------------------------------------------------------
+
+    def end(self, reason: str) -> None:
+        """Mark the session over (idempotent: the first reason is kept)."""
+        if self._ended.is_set():
+            return
+        self.end_reason = reason
+        self._ended.set()
+        self._room.set()  # wake a blocked play(), which then sees the end
+        for future in self._onsets:
+            if not future.done():
+                future.cancel()
+        self._onsets.clear()
+        self.track.stop()
+
+    async def receive_from(self, track: MediaStreamTrack) -> None:
+        """Read the browser's audio track until it ends; feed the absorber."""
+        while not self.ended:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if isinstance(frame, av.AudioFrame):
+                self.push_inbound(frame)
+
+    def push_inbound(self, frame: av.AudioFrame) -> None:
+        """One decoded browser frame: to mono, to 16 kHz, into the absorber."""
+        pcm, rate = frame_to_mono(frame)
+        if self._in_resampler is None or self._in_resampler.in_rate != rate:
+            self._in_resampler = StreamResampler(rate, BRAIN_RATE)
+        self.frames_received += 1
+        self.inbound.push(self._in_resampler.process(pcm))
+
+    def media_tick(self, now: float) -> bytes:
+        """The frame due now (48 kHz mono bytes); also hands the brain one caller frame.
+
+        Called by the outbound track once per 20 ms deadline; ``now`` is the
+        loop time at which the frame leaves (the onset stamp of a reply).
+        """
+        if self._paused:
+            frame, speech = self._track_silence, False
+        else:
+            frame, speech = self.outbound.pop_frame()
+        self.schedule.frame_sent(now)
+        self._note_output(frame, speech, now)
+        if not self._room.is_set() and self.outbound.free_bytes > 0:
+            self._room.set()
+        if self.outbound.queued_bytes == 0 and not self._idle.is_set():
+            self._idle.set()
+        caller = self.inbound.pop()
+        if caller is not None:
+            if self._audio_in.full():
+                self._audio_in.get_nowait()
+                self.audio_in_dropped += 1
+            self._audio_in.put_nowait(caller)
+        return frame
+
+    def summary(self) -> str:
+        s, a = self.schedule, self.inbound
+        return (
+            f"ended ({self.end_reason}) after {time.monotonic() - self.started_at:.1f} s; "
+            f"out {s.frames_sent} frames ({self.outbound.frames_speech} speech), "
+            f"max late {s.max_late_s * 1000:.1f} ms, {s.resyncs} resyncs; "
+            f"in {self.frames_received} browser frames, {a.frames_in} 20 ms frames, "
+            f"absorber dropped {a.dropped_frames}, underruns {a.underruns}, "
+            f"app-queue drops {self.audio_in_dropped}"
+        )
+
+    def _note_output(self, frame: bytes, speech: bool, now: float) -> None:
+        level: float | None = None
+        if speech:
+            if self.first_speech_out is None:
+                self.first_speech_out = now
+            for future in self._onsets:
+                if not future.done():
+                    future.set_result(now)
+            self._onsets.clear()
+            a = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
+            rms = float(np.sqrt(np.mean(a * a)))
+            level = 20.0 * math.log10(max(rms, 1e-3) / 32768.0)
+        self._out_levels[self._out_level_i] = level
+        self._out_level_i = (self._out_level_i + 1) % len(self._out_levels)
+
+
+class BotAudioTrack(MediaStreamTrack):
+    """The bot's voice as aiortc pulls it: one 48 kHz 20 ms frame per ``recv()``, paced.
+
+    Deadlines sit on the channel's ``PacingSchedule`` grid (``loop.time()``,
+    monotonic), anchored at the first ``recv()``: the sender never bursts and
+    never drifts, whatever the lateness of a single wake-up.
+    """
+
+    kind = "audio"
+
+    def __init__(self, channel: BrowserChannel) -> None:
+        super().__init__()
+        self._channel = channel
+        self._pts = 0
+
+    async def recv(self) -> av.AudioFrame:
+        ch = self._channel
+        if self.readyState != "live" or ch.ended:
+            raise MediaStreamError
+        loop = asyncio.get_running_loop()
+        if not ch.clock_started:
+            ch.schedule.start(loop.time())
+            ch.clock_started = True
+        delay = ch.schedule.next_deadline() - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if self.readyState != "live" or ch.ended:
+            raise MediaStreamError
+        pcm = ch.media_tick(loop.time())
+        frame = mono_to_frame(pcm, TRACK_RATE, self._pts)
+        self._pts += TRACK_FRAME_SAMPLES
+        return frame
