@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ai.workers import model_executor
+from ai.workers import LLM_NICE, model_executor
 
 log = logging.getLogger(__name__)
 
@@ -325,7 +325,7 @@ class LlamaCppBackend:
         import llama_cpp  # heavy import, deferred until a model is wanted
 
         started = time.monotonic()
-        executors = [model_executor(f"llama-{i}") for i in range(self.contexts)]
+        executors = [model_executor(f"llama-{i}", nice=LLM_NICE) for i in range(self.contexts)]
         opts = self.options
 
         def build() -> Any:

@@ -20,6 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 log = logging.getLogger(__name__)
 
 MODEL_NICE = 10
+# The LLM keeps generating while Piper speaks its first sentence; the caller is waiting
+# for that sentence, not for the LLM's next one, so the LLM yields to the other models.
+LLM_NICE = 15
 
 
 def lower_priority(nice: int = MODEL_NICE) -> None:
@@ -32,8 +35,8 @@ def lower_priority(nice: int = MODEL_NICE) -> None:
         log.debug("workers: cannot lower thread priority: %s", exc)
 
 
-def model_executor(name: str, workers: int = 1) -> ThreadPoolExecutor:
-    """A thread pool whose threads run at model priority (nice ``MODEL_NICE``)."""
+def model_executor(name: str, workers: int = 1, nice: int = MODEL_NICE) -> ThreadPoolExecutor:
+    """A thread pool whose threads run at model priority (nice ``MODEL_NICE`` by default)."""
     return ThreadPoolExecutor(
-        max_workers=workers, thread_name_prefix=name, initializer=lower_priority
+        max_workers=workers, thread_name_prefix=name, initializer=lower_priority, initargs=(nice,)
     )
