@@ -31,19 +31,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
 import av
-import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from ai.channel import Dtmf
 from bridge.browser_audio import frame_to_mono, mono_to_frame
-from bridge.jitter import BurstAbsorber
-from bridge.pacer import FRAME_MS, OutboundAudio, PacingSchedule, frame_bytes
+from bridge.media import ChannelEnded, ChannelMedia
+from bridge.pacer import FRAME_MS, PacingSchedule, frame_bytes
 from bridge.resample import StreamResampler
 
 log = logging.getLogger(__name__)
@@ -51,10 +49,6 @@ log = logging.getLogger(__name__)
 BRAIN_RATE = 16000  # what the channel gives and takes
 TRACK_RATE = 48000  # what WebRTC's Opus carries
 TRACK_FRAME_SAMPLES = TRACK_RATE * FRAME_MS // 1000
-
-
-class ChannelEnded(Exception):
-    """Raised by ``play()`` once the browser session is over."""
 
 
 class Closable(Protocol):
@@ -86,36 +80,24 @@ class BrowserChannel:
         self.options = options
         self.peer = peer
         self.frame_bytes = frame_bytes(BRAIN_RATE)
-        self._track_silence = bytes(frame_bytes(TRACK_RATE))
-        self.inbound = BurstAbsorber(
-            frame_bytes=self.frame_bytes,
-            max_frames=options.inbound_max_frames,
-            prefill_frames=options.inbound_prefill_frames,
+        self.media = ChannelMedia(
+            in_frame_bytes=self.frame_bytes,
+            out_frame_bytes=frame_bytes(TRACK_RATE),
+            out_rate=TRACK_RATE,
+            outbound_max_s=options.outbound_max_s,
+            inbound_max_frames=options.inbound_max_frames,
+            inbound_prefill_frames=options.inbound_prefill_frames,
+            audio_in_max_frames=options.audio_in_max_frames,
         )
-        self.outbound = OutboundAudio(
-            frame_bytes=frame_bytes(TRACK_RATE),
-            max_bytes=int(options.outbound_max_s * TRACK_RATE) * 2,
-        )
+        self.inbound = self.media.inbound
+        self.outbound = self.media.outbound
         self.schedule = PacingSchedule()
         self.clock_started = False
         self._in_resampler: StreamResampler | None = None
         self._out_resampler = StreamResampler(BRAIN_RATE, TRACK_RATE)
-        self._audio_in: asyncio.Queue[bytes] = asyncio.Queue(options.audio_in_max_frames)
         self._events: asyncio.Queue[Dtmf] = asyncio.Queue(options.events_max)
-        self.audio_in_dropped = 0
         self.frames_received = 0
-        self.end_reason = ""
         self.started_at = time.monotonic()
-        self._ended = asyncio.Event()
-        self._room = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._paused = False
-        self._onsets: list[asyncio.Future[float]] = []
-        self.first_speech_out: float | None = None
-        # Levels (dBFS) of the last 10 frames sent; None for silence frames.
-        self._out_levels: list[float | None] = [None] * 10
-        self._out_level_i = 0
         self.track = BotAudioTrack(self)
 
     # -- the Channel protocol ----------------------------------------------------
@@ -126,7 +108,7 @@ class BrowserChannel:
 
     @property
     def audio_in(self) -> asyncio.Queue[bytes]:
-        return self._audio_in
+        return self.media.audio_in
 
     @property
     def events(self) -> asyncio.Queue[Dtmf]:
@@ -134,66 +116,51 @@ class BrowserChannel:
 
     @property
     def ended(self) -> bool:
-        return self._ended.is_set()
+        return self.media.ended
 
     async def wait_ended(self) -> None:
-        await self._ended.wait()
+        await self.media.wait_ended()
+
+    @property
+    def end_reason(self) -> str:
+        return self.media.end_reason
+
+    @property
+    def audio_in_dropped(self) -> int:
+        return self.media.audio_in_dropped
+
+    @property
+    def first_speech_out(self) -> float | None:
+        return self.media.first_speech_out
 
     async def play(self, pcm: bytes) -> None:
         """Queue 16 kHz bot audio for the browser, waiting while the buffer is full."""
         if self.ended:
             raise ChannelEnded(self.end_reason)
         resampler = self._out_resampler
-        view = memoryview(resampler.process(pcm) + resampler.flush())
-        while view:
-            if self.ended:
-                raise ChannelEnded(self.end_reason)
-            taken = self.outbound.push(bytes(view))
-            if taken:
-                self._idle.clear()
-            view = view[taken:]
-            if view:
-                self._room.clear()
-                await self._room.wait()
-        self.outbound.mark_end_of_utterance()
+        await self.media.play(resampler.process(pcm) + resampler.flush())
 
     def flush_output(self) -> int:
         """Drop everything not yet sent (barge-in); returns bytes dropped (at 48 kHz)."""
-        dropped = self.outbound.flush()
-        self._idle.set()
-        self._room.set()
-        return dropped
+        return self.media.flush()
 
     def pause_output(self) -> None:
-        self._paused = True
+        self.media.pause()
 
     def resume_output(self) -> None:
-        self._paused = False
+        self.media.resume()
 
     def output_queued_s(self) -> float:
-        return self.outbound.queued_bytes / (2.0 * TRACK_RATE)
+        return self.media.queued_s()
 
     async def wait_output_idle(self) -> None:
-        while not self.ended and not self._idle.is_set():
-            ended = asyncio.ensure_future(self._ended.wait())
-            idle = asyncio.ensure_future(self._idle.wait())
-            try:
-                await asyncio.wait({ended, idle}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                ended.cancel()
-                idle.cancel()
+        await self.media.wait_idle()
 
     def next_speech_onset(self) -> asyncio.Future[float]:
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        if self.ended:
-            future.cancel()
-        else:
-            self._onsets.append(future)
-        return future
+        return self.media.next_speech_onset()
 
     def recent_output_dbfs(self) -> float | None:
-        levels = [lv for lv in self._out_levels if lv is not None]
-        return max(levels) if levels else None
+        return self.media.recent_output_dbfs()
 
     async def hangup(self, reason: str = "bridge hung up") -> None:
         """End the session from our side and close the peer connection."""
@@ -207,16 +174,8 @@ class BrowserChannel:
 
     def end(self, reason: str) -> None:
         """Mark the session over (idempotent: the first reason is kept)."""
-        if self._ended.is_set():
-            return
-        self.end_reason = reason
-        self._ended.set()
-        self._room.set()  # wake a blocked play(), which then sees the end
-        for future in self._onsets:
-            if not future.done():
-                future.cancel()
-        self._onsets.clear()
-        self.track.stop()
+        if self.media.end(reason):
+            self.track.stop()
 
     async def receive_from(self, track: MediaStreamTrack) -> None:
         """Read the browser's audio track until it ends; feed the absorber."""
@@ -242,22 +201,8 @@ class BrowserChannel:
         Called by the outbound track once per 20 ms deadline; ``now`` is the
         loop time at which the frame leaves (the onset stamp of a reply).
         """
-        if self._paused:
-            frame, speech = self._track_silence, False
-        else:
-            frame, speech = self.outbound.pop_frame()
+        frame = self.media.tick(now)
         self.schedule.frame_sent(now)
-        self._note_output(frame, speech, now)
-        if not self._room.is_set() and self.outbound.free_bytes > 0:
-            self._room.set()
-        if self.outbound.queued_bytes == 0 and not self._idle.is_set():
-            self._idle.set()
-        caller = self.inbound.pop()
-        if caller is not None:
-            if self._audio_in.full():
-                self._audio_in.get_nowait()
-                self.audio_in_dropped += 1
-            self._audio_in.put_nowait(caller)
         return frame
 
     def summary(self) -> str:
@@ -270,21 +215,6 @@ class BrowserChannel:
             f"absorber dropped {a.dropped_frames}, underruns {a.underruns}, "
             f"app-queue drops {self.audio_in_dropped}"
         )
-
-    def _note_output(self, frame: bytes, speech: bool, now: float) -> None:
-        level: float | None = None
-        if speech:
-            if self.first_speech_out is None:
-                self.first_speech_out = now
-            for future in self._onsets:
-                if not future.done():
-                    future.set_result(now)
-            self._onsets.clear()
-            a = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
-            rms = float(np.sqrt(np.mean(a * a)))
-            level = 20.0 * math.log10(max(rms, 1e-3) / 32768.0)
-        self._out_levels[self._out_level_i] = level
-        self._out_level_i = (self._out_level_i + 1) % len(self._out_levels)
 
 
 class BotAudioTrack(MediaStreamTrack):

@@ -26,13 +26,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 import uuid as uuidlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-import numpy as np
 
 from ai.channel import Dtmf as ChannelDtmf
 from bridge.audiosocket import (
@@ -44,8 +41,8 @@ from bridge.audiosocket import (
     ProtocolViolation,
     RemoteError,
 )
-from bridge.jitter import BurstAbsorber
-from bridge.pacer import OutboundAudio, PacingSchedule, frame_bytes
+from bridge.media import ChannelEnded, ChannelMedia
+from bridge.pacer import PacingSchedule, frame_bytes
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +63,8 @@ class CallOptions:
     events_max: int = 32
 
 
-class CallEnded(Exception):
-    """Raised by the call's API once the call is over."""
+# Raised by the call's API once the call is over.
+CallEnded = ChannelEnded
 
 
 AppHandler = Callable[["Call"], Awaitable[None]]
@@ -87,45 +84,45 @@ class Call:
         self.uuid: uuidlib.UUID | None = None
         self.sample_rate = PHONE_RATE
         self.frame_bytes = frame_bytes(PHONE_RATE)
-        self._silence = bytes(self.frame_bytes)
-        self.inbound = BurstAbsorber(
-            frame_bytes=self.frame_bytes,
-            max_frames=options.inbound_max_frames,
-            prefill_frames=options.inbound_prefill_frames,
+        self.media = ChannelMedia(
+            in_frame_bytes=self.frame_bytes,
+            out_frame_bytes=self.frame_bytes,
+            out_rate=PHONE_RATE,
+            outbound_max_s=options.outbound_max_s,
+            inbound_max_frames=options.inbound_max_frames,
+            inbound_prefill_frames=options.inbound_prefill_frames,
+            audio_in_max_frames=options.audio_in_max_frames,
         )
-        self.outbound = OutboundAudio(
-            frame_bytes=self.frame_bytes,
-            max_bytes=int(options.outbound_max_s * PHONE_RATE) * 2,
-        )
+        self.inbound = self.media.inbound
+        self.outbound = self.media.outbound
+        self.audio_in = self.media.audio_in
         self.schedule = PacingSchedule()
-        self.audio_in: asyncio.Queue[bytes] = asyncio.Queue(options.audio_in_max_frames)
         self.events: asyncio.Queue[ChannelDtmf] = asyncio.Queue(options.events_max)
-        self.audio_in_dropped = 0
-        self.end_reason = ""
         self.started_at = time.monotonic()
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        self._ended = asyncio.Event()
-        self._room = asyncio.Event()
         self._hangup_sent = False
-        # Stage stamps (loop.time()) of the first audio frame carrying speech.
-        self.first_speech_out: float | None = None
-        self._paused = False
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._onsets: list[asyncio.Future[float]] = []
-        # Levels (dBFS) of the last 10 frames sent; None for silence frames.
-        self._out_levels: list[float | None] = [None] * 10
-        self._out_level_i = 0
 
     # -- API for the app -------------------------------------------------------
 
     @property
     def ended(self) -> bool:
-        return self._ended.is_set()
+        return self.media.ended
 
     async def wait_ended(self) -> None:
-        await self._ended.wait()
+        await self.media.wait_ended()
+
+    @property
+    def end_reason(self) -> str:
+        return self.media.end_reason
+
+    @property
+    def audio_in_dropped(self) -> int:
+        return self.media.audio_in_dropped
+
+    @property
+    def first_speech_out(self) -> float | None:
+        return self.media.first_speech_out
 
     @property
     def name(self) -> str:
@@ -133,57 +130,33 @@ class Call:
 
     async def play(self, pcm: bytes) -> None:
         """Queue 8 kHz 16-bit PCM for the line, waiting while the outbound buffer is full."""
-        view = memoryview(pcm)
-        while view:
-            if self.ended:
-                raise CallEnded(self.end_reason)
-            taken = self.outbound.push(bytes(view))
-            if taken:
-                self._idle.clear()
-            view = view[taken:]
-            if view:
-                self._room.clear()
-                await self._room.wait()
-        self.outbound.mark_end_of_utterance()
+        await self.media.play(pcm)
 
     def flush_output(self) -> int:
         """Drop everything not yet sent (barge-in); returns bytes dropped."""
-        dropped = self.outbound.flush()
-        self._idle.set()
-        self._room.set()
-        return dropped
+        return self.media.flush()
 
     def pause_output(self) -> None:
         """Hold the queued speech: the clock sends silence until resume_output()."""
-        self._paused = True
+        self.media.pause()
 
     def resume_output(self) -> None:
-        self._paused = False
+        self.media.resume()
 
     def output_queued_s(self) -> float:
-        return self.outbound.queued_bytes / (2.0 * self.sample_rate)
+        return self.media.queued_s()
 
     async def wait_output_idle(self) -> None:
         """Return once everything queued has been sent, or the call ended."""
-        while not self.ended and not self._idle.is_set():
-            ended = asyncio.ensure_future(self._ended.wait())
-            idle = asyncio.ensure_future(self._idle.wait())
-            try:
-                await asyncio.wait({ended, idle}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                ended.cancel()
-                idle.cancel()
+        await self.media.wait_idle()
 
     def next_speech_onset(self) -> asyncio.Future[float]:
         """Resolved with the loop time at which the next frame carrying speech is sent."""
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._onsets.append(future)
-        return future
+        return self.media.next_speech_onset()
 
     def recent_output_dbfs(self) -> float | None:
         """Loudest of the last 200 ms of bot audio sent, or None if only silence was sent."""
-        levels = [lv for lv in self._out_levels if lv is not None]
-        return max(levels) if levels else None
+        return self.media.recent_output_dbfs()
 
     async def hangup(self, reason: str = "bridge hung up") -> None:
         """End the call from our side: AudioSocket hangup to Asterisk, then close."""
@@ -213,7 +186,7 @@ class Call:
                 asyncio.create_task(self._run_app(app), name=f"call-{self.name}-app"),
             ]
             try:
-                await self._ended.wait()
+                await self.media.wait_ended()
             finally:
                 for task in tasks:
                     task.cancel()
@@ -298,32 +271,17 @@ class Call:
 
     async def _media_clock(self) -> None:
         loop = asyncio.get_running_loop()
-        sched, out, proto, writer = self.schedule, self.outbound, self.protocol, self._writer
+        sched, media, proto, writer = self.schedule, self.media, self.protocol, self._writer
         while not self.ended:
             delay = sched.next_deadline() - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             if self.ended or proto.hangup_sent:
                 return  # ended, or hangup() is draining: no frame may follow a hangup
-            if self._paused:
-                frame, speech = self._silence, False
-            else:
-                frame, speech = out.pop_frame()
-            proto.send_audio(frame, PHONE_RATE)
-            writer.write(proto.data_to_send())
             now = loop.time()
+            proto.send_audio(media.tick(now), PHONE_RATE)
+            writer.write(proto.data_to_send())
             sched.frame_sent(now)
-            self._note_output(frame, speech, now)
-            if not self._room.is_set() and out.free_bytes > 0:
-                self._room.set()
-            if out.queued_bytes == 0 and not self._idle.is_set():
-                self._idle.set()
-            caller = self.inbound.pop()
-            if caller is not None:
-                if self.audio_in.full():
-                    self.audio_in.get_nowait()
-                    self.audio_in_dropped += 1
-                self.audio_in.put_nowait(caller)
             if writer.transport.get_write_buffer_size() > 64 * self.frame_bytes:
                 try:
                     async with asyncio.timeout(self.options.write_timeout_s):
@@ -331,22 +289,6 @@ class Call:
                 except (TimeoutError, ConnectionError) as exc:
                     self._end(f"Asterisk stopped reading audio ({exc.__class__.__name__})")
                     return
-
-    def _note_output(self, frame: bytes, speech: bool, now: float) -> None:
-        level: float | None = None
-        if speech:
-            if self.first_speech_out is None:
-                self.first_speech_out = now
-            if self._onsets:
-                for future in self._onsets:
-                    if not future.done():
-                        future.set_result(now)
-                self._onsets.clear()
-            a = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
-            rms = float(np.sqrt(np.mean(a * a)))
-            level = 20.0 * math.log10(max(rms, 1e-3) / 32768.0)
-        self._out_levels[self._out_level_i] = level
-        self._out_level_i = (self._out_level_i + 1) % len(self._out_levels)
 
     async def _run_app(self, app: AppHandler) -> None:
         try:
@@ -366,14 +308,7 @@ class Call:
             self._writer.write(self.protocol.data_to_send())
 
     def _end(self, reason: str) -> None:
-        if not self._ended.is_set():
-            self.end_reason = reason
-            self._ended.set()
-            self._room.set()  # wake a blocked play(), which then sees the end
-            for future in self._onsets:
-                if not future.done():
-                    future.cancel()
-            self._onsets.clear()
+        self.media.end(reason)
 
     def _log_summary(self) -> None:
         s, a = self.schedule, self.inbound

@@ -14,8 +14,8 @@ from bridge.browser_channel import (
     TRACK_RATE,
     BrowserChannel,
     BrowserChannelOptions,
-    ChannelEnded,
 )
+from bridge.media import ChannelEnded
 
 TRACK_FRAME_BYTES = TRACK_FRAME_SAMPLES * 2
 BRAIN_FRAME_BYTES = BRAIN_RATE // 50 * 2
