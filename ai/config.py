@@ -90,7 +90,14 @@ def apply_table(base: T, table: dict[str, Any], source: str) -> T:
         expected = type(getattr(base, key))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
+        if expected is tuple:
+            # TOML has arrays, not tuples: accept a list of strings, keep it immutable.
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise SettingsError(
+                    f"{source}: setting {key!r} must be a list of strings, got {value!r}"
+                )
+            value = tuple(value)
+        elif (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
             raise SettingsError(
                 f"{source}: setting {key!r} must be {expected.__name__}, got {value!r}"
             )

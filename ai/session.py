@@ -493,9 +493,7 @@ class Session:
             return
         self.turns.bot_turn()
         onset = self.ch.next_speech_onset()
-        resampler = StreamResampler(self.brain.tts.sample_rate, self.ch.sample_rate)
-        pcm = resampler.process(self.brain.greeting_pcm) + resampler.flush()
-        await self.ch.play(self.brain.volume(pcm))
+        await self._play_prompt(self.brain.greeting_pcm, None)
         await onset
         self.turns.bot_started()
         self.conversation.add_assistant(self.brain.greeting)

@@ -19,6 +19,7 @@ import shutil
 import time
 from pathlib import Path
 
+from ai.stamps import STAGES
 from bench import resampler
 from bench.sipcaller import CallRecord
 from bench.turns import (
@@ -95,18 +96,7 @@ def plots(result: dict, ours: list[float], naive: list[float], out: Path) -> lis
 
     stages = result["stages_ms"]
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    names = [
-        s
-        for s in (
-            "endpoint",
-            "stt_final",
-            "llm_first_token",
-            "first_sentence",
-            "tts_first_audio",
-            "first_frame_out",
-        )
-        if s in stages
-    ]
+    names = [s for s in STAGES if s in stages]
     ax.barh(names, [stages[n] for n in names], color="#4a7")
     for i, n in enumerate(names):
         ax.text(stages[n] + 5, i, f"{stages[n]:.0f}", va="center", fontsize=8)

@@ -25,18 +25,11 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from ai.stamps import STAGES
 from bench.processes import StackPorts, VoicebotProcess, wait_healthy, write_config
 from bench.sipcaller import CallRecord, CallScript, make_dialogue_wav, place_call
 
 RESULTS = Path(__file__).resolve().parent / "results"
-STAGES = (
-    "endpoint",
-    "stt_final",
-    "llm_first_token",
-    "first_sentence",
-    "tts_first_audio",
-    "first_frame_out",
-)
 GREETING_WAIT_S = 7.0
 
 # Questions that tiny.en still understands in espeak-ng's voice after mu-law at 8 kHz.

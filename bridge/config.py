@@ -9,7 +9,6 @@ never a silent default.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 import tomllib
@@ -89,27 +88,10 @@ def split_hostport(value: str) -> tuple[str, int]:
 
 
 def _apply(base: Settings, values: dict[str, object], source: str) -> Settings:
-    known = {f.name: f for f in dataclasses.fields(Settings)}
-    changes: dict[str, object] = {}
-    for key, value in values.items():
-        if key not in known:
-            raise ConfigError(
-                f"{source}: unknown setting {key!r}; known: {', '.join(sorted(known))}"
-            )
-        expected = type(getattr(base, key))
-        if expected is tuple:
-            # TOML has arrays, not tuples: accept a list of strings, keep it immutable.
-            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(
-                    f"{source}: setting {key!r} must be a list of strings, got {value!r}"
-                )
-            value = tuple(value)
-        elif (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
-            raise ConfigError(
-                f"{source}: setting {key!r} must be {expected.__name__}, got {value!r}"
-            )
-        changes[key] = value
-    settings = dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    try:
+        settings = apply_table(base, values, source)
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
     for key in ("sip_bind", "ami_bind", "bridge_listen", "http_listen"):
         try:
             split_hostport(getattr(settings, key))
