@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
-from bridge.config import ConfigError, load_brain_settings, load_settings
+from bridge.config import ConfigError, load_brain_settings, load_settings, split_hostport
 
 
 def _progress(message: str) -> None:
@@ -23,27 +24,51 @@ def _progress(message: str) -> None:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    from bridge.bridge_process import AMI_SECRET_ENV, READY_LINE, BridgeProcess
+    from bridge.pbx.instance import AMI_USER, AmiCredentials
     from bridge.stack import Stack
 
     settings = load_settings(args.config)
+    brain_settings = load_brain_settings(args.config)
+    supervised = args.command == "bridge" and args.supervised
+    ami_credentials = None
+    if supervised:
+        host, port = split_hostport(settings.ami_bind)
+        ami_credentials = AmiCredentials(host, port, AMI_USER, os.environ.get(AMI_SECRET_ENV, ""))
+    # `run` keeps the bridge in a child process (bridge/bridge_process.py): a crash in a
+    # model library then cannot take Asterisk, and its spoken fallback, down with it.
     stack = Stack(
         settings,
-        load_brain_settings(args.config),
+        brain_settings,
         with_asterisk=args.command in ("run", "asterisk"),
-        with_bridge=args.command in ("run", "bridge"),
+        with_bridge=args.command == "bridge",
+        ami_credentials=ami_credentials,
         progress=_progress,
     )
+    child: BridgeProcess | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
         await stack.start()
-        _progress(stack.banner())
-        _progress("voicebot: ready")
-        await stack.supervise(stop)
+        if args.command == "run":
+            assert stack.asterisk is not None
+            child = BridgeProcess(
+                args.config, stack.asterisk.ami.secret, verbose=args.verbose, echo=_progress
+            )
+            await child.start()
+            await child.wait_ready(timeout=900)
+        if supervised:
+            _progress(READY_LINE)
+        else:
+            _progress(stack.banner(bridge_shown=True if child else None))
+            _progress("voicebot: ready")
+        await stack.supervise(stop, bridge=child)
     finally:
         _progress("voicebot: stopping")
+        if child is not None:
+            await child.stop()
         await stack.stop()
         _progress("voicebot: stopped")
     return 1 if stack.failed else 0
@@ -55,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=["run", "asterisk", "bridge", "provision"])
     parser.add_argument("--config", help="TOML settings file (default: $VOICEBOT_CONFIG)")
+    parser.add_argument(
+        "--supervised", action="store_true", help=argparse.SUPPRESS
+    )  # `voicebot run`'s child: prints one ready line, reports Asterisk's health over AMI
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import ssl
 import time
 from collections.abc import Callable
@@ -22,11 +23,12 @@ from ai.config import BrainSettings
 from ai.session import Session
 from ai.workers import model_executor
 from bridge import ami, ice, tls
+from bridge.bridge_process import BridgeProcess, describe_exit
 from bridge.browser_channel import BrowserChannel
 from bridge.call import Call
 from bridge.config import Settings, split_hostport
 from bridge.http import WS_PATH, HttpServer
-from bridge.pbx.instance import AsteriskInstance
+from bridge.pbx.instance import AmiCredentials, AsteriskInstance
 from bridge.pbx.provision import find_or_provision
 from bridge.prompts import ensure_prompt_wav
 from bridge.server import AudioSocketServer
@@ -49,11 +51,15 @@ class Stack:
         *,
         with_asterisk: bool = True,
         with_bridge: bool = True,
+        ami_credentials: AmiCredentials | None = None,
         progress: Callable[[str], None] = print,
     ) -> None:
         self.settings = settings
         self.with_asterisk = with_asterisk
         self.with_bridge = with_bridge
+        # A bridge whose Asterisk another process runs (`voicebot run`'s child) still
+        # reports that Asterisk's health, over AMI with these credentials.
+        self.ami_credentials = ami_credentials
         self.progress = progress
         self.brain = Brain(
             brain_settings or BrainSettings(),
@@ -170,24 +176,35 @@ class Stack:
                 and inst.running()
                 and await ami.endpoint_loaded(inst.ami, LOOPBACK_ENDPOINT)
             )
+        elif self.ami_credentials is not None:
+            checks["asterisk"] = await ami.endpoint_loaded(self.ami_credentials, LOOPBACK_ENDPOINT)
         return checks
 
     def status(self) -> dict[str, object]:
         """Counters for operators and tests: calls in progress and served."""
         bridge, door = self.bridge, self.door
         return {
+            "pid": os.getpid(),
             "active_calls": len(bridge.calls) if bridge else 0,
             "calls_total": bridge.calls_total if bridge else 0,
             "browser_sessions": len(door.sessions) if door else 0,
             "browser_sessions_total": door.sessions_total if door else 0,
         }
 
-    async def supervise(self, stop: asyncio.Event) -> None:
-        """Run until ``stop`` is set; restart an Asterisk that died (at most 3 times a minute)."""
+    async def supervise(self, stop: asyncio.Event, bridge: BridgeProcess | None = None) -> None:
+        """Run until ``stop`` is set; restart an Asterisk that died (at most 3 times a minute).
+
+        A ``bridge`` child that dies is reported once, loudly, and not restarted:
+        Asterisk stays up and its dialplan answers new calls with the spoken fallback.
+        """
+        bridge_reported = False
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(0.5):
                     await stop.wait()
+            if bridge is not None and not bridge_reported and bridge.exited_unexpectedly():
+                bridge_reported = True
+                self._report_bridge_death(bridge)
             inst = self.asterisk
             if inst is None or inst.running() or stop.is_set():
                 continue
@@ -206,6 +223,18 @@ class Stack:
             except Exception as exc:
                 log.error("asterisk: restart failed: %s", exc)
 
+    def _report_bridge_death(self, bridge: BridgeProcess) -> None:
+        how = describe_exit(bridge.returncode if bridge.returncode is not None else 0)
+        self.failed = f"the bridge process died ({how})"
+        message = (
+            f"voicebot: the bridge process (pid {bridge.pid}) died with {how}. Calls in "
+            "progress were cut; Asterisk is still up and answers new calls with the spoken "
+            "fallback. The bridge is not restarted automatically: see its output above for "
+            "the cause (a native-code crash prints a Python traceback), fix it, then restart."
+        )
+        log.error("%s", message)
+        self.progress(message)
+
     async def stop(self) -> None:
         """Stop everything this stack started, in reverse order."""
         if self.door is not None:
@@ -218,8 +247,10 @@ class Stack:
             await asyncio.to_thread(self.asterisk.stop)
         self.brain.close()
 
-    def banner(self) -> str:
+    def banner(self, bridge_shown: bool | None = None) -> str:
+        """What ``voicebot run`` prints when ready; ``bridge_shown`` for a bridge in a child."""
         s = self.settings
+        show_bridge = self.with_bridge if bridge_shown is None else bridge_shown
         sip_host, sip_port = split_hostport(s.sip_bind)
         lines = ["", "voicebot is up."]
         if self.with_asterisk:
@@ -232,9 +263,10 @@ class Stack:
                 else "",
                 f"  Asterisk log:   {self.asterisk.messages_log}" if self.asterisk else "",
             ]
-        if self.with_bridge:
+        if show_bridge:
             http_host, http_port = split_hostport(s.http_listen)
-            scheme = self.http.scheme if self.http else "http"
+            tls_on = bool(s.https_cert or s.https_self_signed)
+            scheme = self.http.scheme if self.http else ("https" if tls_on else "http")
             token = f"/?token={s.access_token}" if s.access_token else "/"
             lines += [
                 f"  Bridge:         AudioSocket on {s.bridge_listen}",
