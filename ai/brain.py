@@ -17,7 +17,8 @@ import numpy as np
 
 from ai import models
 from ai.config import BrainSettings
-from ai.llm import LlamaCppBackend, LlmBackend, LlmOptions
+from ai.llm import LlmBackend, LlmOptions
+from ai.llm_llama import LlamaCppBackend
 from ai.stt import WhisperStt
 from ai.tts import PiperTts
 from ai.vad import SileroVad

@@ -1,11 +1,15 @@
 """What the brain needs from a channel (a phone call, a browser session), and nothing more.
 
 A channel delivers the caller's audio as 20 ms frames of 16-bit mono PCM at
-``sample_rate`` and plays PCM at the same rate; it tells the brain about
-DTMF and the end of the call, and it knows what it sent: whether the bot is
-being heard right now and how loud (used to tell the bot's own echo from a
-caller cutting in). ``ai/`` depends only on this protocol, never on SIP,
-AudioSocket or WebRTC.
+``sample_rate``, which is the brain's rate (``BRAIN_RATE``, 16 kHz: what the VAD
+and Whisper take), and plays PCM at whatever rate the brain's voice speaks
+(``play(pcm, rate)``). Converting between those and the wire (8 kHz AudioSocket,
+48 kHz WebRTC) is the channel's job, with one streaming resampler per direction
+per call; the brain never resamples. The channel tells the brain about DTMF and
+the end of the call, and it knows what it sent: whether the bot is being heard
+right now and how loud (used to tell the bot's own echo from a caller cutting
+in). ``ai/`` depends only on this protocol, never on SIP, AudioSocket, WebRTC
+or anything in ``bridge/`` (a test checks the imports).
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Protocol
+
+BRAIN_RATE = 16000
+"""The rate of ``Channel.audio_in``: Silero VAD and Whisper both take 16 kHz."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,9 @@ class Channel(Protocol):
     def name(self) -> str: ...
 
     @property
-    def sample_rate(self) -> int: ...
+    def sample_rate(self) -> int:
+        """The rate of ``audio_in``; ``BRAIN_RATE`` (the session refuses any other)."""
+        ...
 
     @property
     def audio_in(self) -> asyncio.Queue[bytes]:
@@ -40,8 +49,9 @@ class Channel(Protocol):
 
     async def wait_ended(self) -> None: ...
 
-    async def play(self, pcm: bytes) -> None:
-        """Queue bot audio; waits while the channel's bounded output buffer is full."""
+    async def play(self, pcm: bytes, rate: int) -> None:
+        """Queue one utterance of bot audio at ``rate`` Hz (the channel converts it to the
+        wire's rate); waits while the channel's bounded output buffer is full."""
         ...
 
     def flush_output(self) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.resample import StreamResampler
+from bridge.media.resample import StreamResampler
 
 MEASUREMENTS = Path(__file__).resolve().parents[1] / ".run" / "measurements"
 

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from bridge.resample import StreamResampler
+from bridge.media.resample import StreamResampler
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -21,7 +21,7 @@ from pathlib import Path
 import dpkt
 import numpy as np
 
-from bridge.codecs import ulaw_decode
+from bridge.media.codecs import ulaw_decode
 
 PHONE_RATE = 8000
 

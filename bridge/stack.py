@@ -5,6 +5,14 @@ bridge`` start one side each (tests use them to stop the bridge while
 Asterisk stays up). Whatever a ``Stack`` started, ``stop()`` stops, in
 reverse order; Asterisk also dies with us if we are killed (parent-death
 signal), so there is no orphan either way.
+
+Theory of operation. A ``Stack`` holds one slot per part (``asterisk``,
+``bridge``, ``http``, ``door``), each ``None`` until ``start()`` has started
+that part, so ``stop()`` stops exactly what exists, door to Asterisk. While
+running, ``supervise()`` polls every 0.5 s: an Asterisk that exited is
+restarted, each restart noted in a one-minute window (``_restarts``); a
+fourth within the minute, or a bridge child that died, sets ``failed`` (the
+reason ``voicebot run`` exits with or reports) instead.
 """
 
 from __future__ import annotations
@@ -22,17 +30,18 @@ from ai.brain import Brain
 from ai.config import BrainSettings
 from ai.session import Session
 from ai.workers import model_executor
-from bridge import ami, ice, tls
 from bridge.bridge_process import BridgeProcess, describe_exit
-from bridge.browser_channel import BrowserChannel
-from bridge.call import Call
 from bridge.config import Settings, split_hostport
-from bridge.http import WS_PATH, HttpServer
 from bridge.pbx.instance import AmiCredentials, AsteriskInstance
 from bridge.pbx.provision import find_or_provision
-from bridge.prompts import ensure_prompt_wav
-from bridge.server import AudioSocketServer
-from bridge.webrtc import BrowserDoor, DoorOptions, Listener
+from bridge.phone import ami
+from bridge.phone.call import Call
+from bridge.phone.prompts import ensure_prompt_wav
+from bridge.phone.server import AudioSocketServer
+from bridge.web import ice, tls
+from bridge.web.browser_channel import BrowserChannel
+from bridge.web.http import WS_PATH, HttpServer
+from bridge.web.webrtc import BrowserDoor, DoorOptions, Listener
 
 log = logging.getLogger(__name__)
 

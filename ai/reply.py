@@ -1,0 +1,207 @@
+"""The reply pipeline: caller's audio -> final transcript -> LLM tokens -> sentences -> speech.
+
+Theory of operation
+-------------------
+One ``Reply`` is one answer in the making, run as a single task, so it is
+cancelled as one unit: cancelling it stops the STT wait, the LLM stream (its
+``aclose()`` frees the model context) and the TTS of the sentence in progress.
+
+A reply can start *speculatively*, before the caller's turn is known to be over
+(the session starts one when the caller pauses): it transcribes and generates
+at once, but says nothing until ``released`` is set (the endpoint). If the
+caller goes on, the session cancels it and nothing was heard.
+
+How the words become speech is the *strategy*: ``stream_reply`` (here) feeds
+LLM pieces into the sentence splitter and speaks each sentence as soon as it
+is complete; ``ai/naive.py`` is the benchmark's baseline (whole reply, whole
+TTS, then play). Everything else (stamps, memory, the apology) is shared.
+
+A model that throws costs one turn, not the call: the caller hears the apology
+(rendered at start-up, so it needs no model), what was said is kept in the
+turn record and the conversation goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import wave
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ai.channel import BRAIN_RATE, Channel
+from ai.memory import Conversation
+from ai.sentences import SentenceSplitter
+from ai.stamps import TurnRecord
+from ai.stt import Transcript
+from ai.supervisor import CallSupervisor
+from ai.turns import TurnTaker
+
+if TYPE_CHECKING:
+    from ai.brain import Brain
+
+log = logging.getLogger(__name__)
+
+Messages = list[dict[str, str]]
+# Debugging aid: when set, every transcribed utterance is written there as a WAV.
+DUMP_DIR = os.environ.get("VOICEBOT_DUMP_UTTERANCES", "")
+
+
+@dataclass
+class Reply:
+    """A reply in the making. It speaks only once ``released`` (the endpoint) is set."""
+
+    record: TurnRecord
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    spoken: list[str] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+
+Strategy = Callable[["Replies", Reply, Messages], Awaitable[None]]
+
+
+async def stream_reply(replies: Replies, reply: Reply, messages: Messages) -> None:
+    """LLM pieces -> sentence splitter -> each sentence spoken as soon as it is complete."""
+    loop = asyncio.get_running_loop()
+    splitter = SentenceSplitter()
+    async with aclosing(replies.brain.llm.stream(messages)) as pieces:
+        async for piece in pieces:
+            reply.record.stamp("llm_first_token", loop.time())
+            for sentence in splitter.push(piece):
+                await replies.speak(sentence, reply)
+    for sentence in splitter.flush():
+        await replies.speak(sentence, reply)
+
+
+def _dump(audio: bytes, name: str, text: str) -> None:
+    path = Path(DUMP_DIR) / f"{name}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(BRAIN_RATE)
+        w.writeframes(audio)
+    path.with_suffix(".txt").write_text(text + "\n")
+
+
+class Replies:
+    """Makes the replies of one conversation; the session decides when to start and cancel."""
+
+    def __init__(
+        self,
+        brain: Brain,
+        channel: Channel,
+        conversation: Conversation,
+        turns: TurnTaker,
+        supervisor: CallSupervisor,
+        strategy: Strategy,
+        *,
+        on_user_text: Callable[[TurnRecord], None],
+        on_turn_done: Callable[[TurnRecord], None],
+    ) -> None:
+        self.brain = brain
+        self.ch = channel
+        self.conversation = conversation
+        self.turns = turns
+        self.supervisor = supervisor
+        self.strategy = strategy
+        self.on_user_text = on_user_text
+        self.on_turn_done = on_turn_done
+
+    def start(self, speech_end: float, audio: bytes, transcript: Transcript | None) -> Reply:
+        reply = Reply(TurnRecord(self.ch.name, 0, speech_end))
+        reply.task = self.supervisor.spawn(self._answer(reply, audio, transcript), "reply")
+        return reply
+
+    @staticmethod
+    async def cancel(reply: Reply | None) -> None:
+        if reply is not None and reply.task is not None and not reply.task.done():
+            reply.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reply.task
+
+    async def _answer(self, reply: Reply, audio: bytes, transcript: Transcript | None) -> None:
+        record, released = reply.record, reply.released
+        completed = False
+        try:
+            if transcript is None:
+                transcript = await self.brain.stt.transcribe(audio)
+            record.stamp("stt_final", asyncio.get_running_loop().time())
+            if DUMP_DIR:
+                _dump(audio, f"{self.ch.name}-{record.speech_end:.3f}", transcript.text)
+            if transcript.rejected or not transcript.text:
+                await released.wait()
+                log.info(
+                    "session %s: nothing to answer in %.2f s of audio (%s: %r)",
+                    self.ch.name,
+                    transcript.audio_s,
+                    transcript.rejected or "empty",
+                    transcript.text,
+                )
+                completed = True
+                return
+            record.user_text = transcript.text
+            if released.is_set():
+                self.on_user_text(record)
+            messages = [
+                *self.conversation.messages(),
+                {"role": "user", "content": transcript.text},
+            ]
+            await self.strategy(self, reply, messages)
+            await self.ch.wait_output_idle()
+            completed = True
+        except asyncio.CancelledError:
+            record.interrupted = True
+            raise
+        except Exception as exc:
+            record.error = f"{exc.__class__.__name__}: {exc}"
+            await released.wait()
+            log.error(
+                "session %s: turn %d failed, apologising: %s",
+                self.ch.name,
+                record.turn,
+                record.error,
+                exc_info=True,
+            )
+            with contextlib.suppress(Exception):
+                await self.play(self.brain.apology_pcm, record)
+                reply.spoken.append(self.brain.settings.apology)
+                await self.ch.wait_output_idle()
+        finally:
+            record.bot_text = " ".join(reply.spoken)
+            if record.user_text and reply.spoken:
+                self.conversation.add_user(record.user_text)
+                self.conversation.add_assistant(record.bot_text, interrupted=not completed)
+            if released.is_set() and (record.user_text or record.error):
+                self.on_turn_done(record)
+            self.turns.reply_finished()
+
+    async def speak(self, sentence: str, reply: Reply) -> None:
+        """Synthesise one sentence now; play it once the reply is released."""
+        loop = asyncio.get_running_loop()
+        reply.record.stamp("first_sentence", loop.time())
+        pcm = await self.brain.tts.synthesize(sentence)
+        if not reply.spoken:
+            pcm = self.brain.trim_leading_silence(pcm, self.brain.tts.sample_rate)
+        reply.record.stamp("tts_first_audio", loop.time())
+        await reply.released.wait()
+        await self.play(pcm, reply.record)
+        reply.spoken.append(sentence)
+
+    async def play(self, pcm_tts_rate: bytes, record: TurnRecord | None) -> None:
+        """Queue speech at the voice's rate (the channel converts it); stamp its onset."""
+        first = record is not None and "first_frame_out" not in record.stamps
+        onset = self.ch.next_speech_onset() if first else None
+        await self.ch.play(self.brain.volume(pcm_tts_rate), self.brain.tts.sample_rate)
+        if onset is not None and record is not None:
+            self.supervisor.spawn(self._await_onset(onset, record), "onset")
+
+    async def _await_onset(self, onset: asyncio.Future[float], record: TurnRecord) -> None:
+        t = await onset
+        record.stamp("first_frame_out", t)
+        self.turns.bot_started()
