@@ -153,8 +153,11 @@ class Session:
     async def _audio_loop(self) -> None:
         loop = asyncio.get_running_loop()
         hearing, executor = self.hearing, self.brain.vad_executor
+        audio_in = self.ch.audio_in
         while True:
-            hearing.frame(await self.ch.audio_in.get())
+            hearing.frame(await audio_in.get())
+            while not audio_in.empty():  # a block of frames at once: one VAD hop for all
+                hearing.frame(audio_in.get_nowait())
             chunk = hearing.take_windows()
             if not chunk:
                 continue
