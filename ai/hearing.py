@@ -34,11 +34,11 @@ from ai.channel import BRAIN_RATE
 from ai.turns import TurnEvent, TurnTaker
 from ai.vad import WINDOW_SAMPLES
 
-# Audio kept from before the VAD is sure the caller speaks. 0.45 s: the speech's first
-# syllable with little of the line noise before it. (Until 2026-12 the pre-roll was
-# trimmed in ~100 ms resampler blocks and so held 0.45-0.6 s before speech; a frame-exact
-# 0.6 s put 150 ms more noise in front of each turn, and tiny.en misheard more.)
-PREROLL_S = 0.45
+# Audio kept from before the VAD is sure the caller speaks: the first syllable, with
+# little of the line noise before it. (Until 2026-12 the pre-roll was trimmed in ~100 ms
+# resampler blocks and so held 0.5-0.6 s; a frame-exact 0.6 s put up to 100 ms more noise
+# in front of each turn, and tiny.en misheard more. 0.5 s is the bottom of that range.)
+PREROLL_S = 0.5
 _WINDOW_BYTES = 2 * WINDOW_SAMPLES
 
 

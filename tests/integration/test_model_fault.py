@@ -60,4 +60,12 @@ def test_llm_down_gives_a_spoken_apology_and_the_call_goes_on(
     failed = [t for t in turns if t["error"]]
     assert len(failed) >= 2, turns
     assert all("LlmError" in t["error"] for t in failed)
-    assert any("weather" in t["user_text"].lower() for t in failed), "transcript lost"
+
+    # The first question's transcript is kept with its failed turn. Matched on words tiny.en
+    # always gets ("what ... like"): it hears "the weather" as "my wammer" when the turn
+    # starts 17 ms earlier (measured on the same audio), which is not what this test is about.
+    def first_question(text: str) -> bool:
+        words = set(text.lower().replace("?", " ").split())
+        return {"what", "like"} <= words
+
+    assert any(first_question(t["user_text"]) for t in failed), f"transcript lost: {turns}"
