@@ -71,7 +71,6 @@ class Session:
             )
         self.brain = brain
         self.ch = channel
-        self.listener = listener
         s = brain.settings
         # "naive": the benchmark's baseline (fixed silence timeout, no speculation, the
         # whole reply at once: ai/naive.py); "streaming": the real pipeline.

@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable
+
+from ai.smoke import describe_signal
+from bridge.pbx.instance import set_pdeathsig
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +42,12 @@ AMI_SECRET_ENV = "VOICEBOT_AMI_SECRET"
 STOP_TIMEOUT_S = 20.0
 
 
-def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
-    """The kernel sends SIGTERM to the bridge when ``voicebot run`` dies, even by SIGKILL."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def describe_exit(returncode: int) -> str:
     """``-4`` -> ``"signal SIGILL (Illegal instruction)"``; ``1`` -> ``"exit status 1"``."""
-    if returncode < 0:
-        try:
-            sig = signal.Signals(-returncode)
-        except ValueError:
-            return f"signal {-returncode}"
-        return f"signal {sig.name} ({signal.strsignal(sig) or sig.name})"
-    return f"exit status {returncode}"
+    if returncode >= 0:
+        return f"exit status {returncode}"
+    name = describe_signal(returncode)
+    return name if name.startswith("signal ") else f"signal {name}"
 
 
 class BridgeProcess:
@@ -98,7 +91,7 @@ class BridgeProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=None,  # inherited: logs and fault tracebacks reach our console as they are
             env=env,
-            preexec_fn=_set_pdeathsig,
+            preexec_fn=set_pdeathsig,
         )
         self._pump = asyncio.create_task(self._copy_output(), name="bridge-output")
 

@@ -26,9 +26,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ai import models
 from ai.brain import Brain
 from ai.config import BrainSettings
 from ai.session import Session
+from ai.tts import PiperTts
 from ai.workers import model_executor
 from bridge.bridge_process import BridgeProcess, describe_exit
 from bridge.config import Settings, split_hostport
@@ -70,13 +72,19 @@ class Stack:
         # reports that Asterisk's health, over AMI with these credentials.
         self.ami_credentials = ami_credentials
         self.progress = progress
-        self.brain = Brain(
-            brain_settings or BrainSettings(),
-            tts_voice=settings.tts_voice,
-            greeting=settings.greeting,
-            hangup_digit=settings.hangup_digit,
+        # Without a bridge (`voicebot asterisk`, and `voicebot run`, whose bridge is a
+        # child process) only the voice is needed, for the fallback prompt.
+        self.brain: Brain | None = None
+        if with_bridge:
+            self.brain = Brain(
+                brain_settings or BrainSettings(),
+                tts_voice=settings.tts_voice,
+                greeting=settings.greeting,
+                hangup_digit=settings.hangup_digit,
+            )
+        self.tts = (
+            self.brain.tts if self.brain else PiperTts(models.piper_voice(settings.tts_voice))
         )
-        self.tts = self.brain.tts
         self.asterisk: AsteriskInstance | None = None
         self.bridge: AudioSocketServer | None = None
         self.http: HttpServer | None = None
@@ -91,6 +99,7 @@ class Stack:
             # A thread of its own: Brain.load() lowers its priority for the models' sake.
             loader = model_executor("load")
             try:
+                assert self.brain is not None
                 await asyncio.get_running_loop().run_in_executor(loader, self.brain.load)
             finally:
                 loader.shutdown(wait=False)
@@ -107,10 +116,12 @@ class Stack:
 
     async def _converse(self, call: Call) -> None:
         """The app of every phone call: a conversation with the shared brain."""
+        assert self.brain is not None
         await Session(self.brain, call).run()
 
     async def _converse_browser(self, channel: BrowserChannel, listener: Listener) -> None:
         """The app of every browser session: the same brain, events pushed to the page."""
+        assert self.brain is not None
         await Session(self.brain, channel, listener=listener).run()
 
     async def _start_http(self) -> None:
@@ -174,8 +185,7 @@ class Stack:
         self.progress(f"voicebot: Asterisk ready, SIP on udp {s.sip_bind}")
 
     async def health(self) -> dict[str, bool]:
-        models = self.brain.loaded if self.with_bridge else self.tts.loaded
-        checks = {"models": models}
+        checks = {"models": self.brain.loaded if self.brain else self.tts.loaded}
         if self.with_bridge:
             checks["bridge"] = self.bridge is not None and self.bridge.serving
         if self.with_asterisk:
@@ -254,7 +264,10 @@ class Stack:
             await self.bridge.close()
         if self.asterisk is not None:
             await asyncio.to_thread(self.asterisk.stop)
-        self.brain.close()
+        if self.brain is not None:
+            self.brain.close()
+        else:
+            self.tts.close()
 
     def banner(self, bridge_shown: bool | None = None) -> str:
         """What ``voicebot run`` prints when ready; ``bridge_shown`` for a bridge in a child."""

@@ -32,11 +32,9 @@ resolved by the first tick that carries speech, and ``_ended`` once, by
 from __future__ import annotations
 
 import asyncio
-import math
-
-import numpy as np
 
 from ai.channel import BRAIN_RATE
+from ai.hearing import level_dbfs
 from bridge.media.jitter import BurstAbsorber
 from bridge.media.pacer import OutboundAudio, frame_bytes
 from bridge.media.resample import FrameResampler, UtteranceResampler
@@ -205,8 +203,71 @@ class ChannelMedia:
                 if not future.done():
                     future.set_result(now)
             self._onsets.clear()
-            a = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
-            rms = float(np.sqrt(np.mean(a * a)))
-            level = 20.0 * math.log10(max(rms, 1e-3) / 32768.0)
+            level = level_dbfs(frame)
         self._levels[self._level_i] = level
         self._level_i = (self._level_i + 1) % LEVEL_FRAMES
+
+
+class MediaChannel:
+    """The brain's ``Channel`` methods that every channel answers from its ``ChannelMedia``.
+
+    A phone call and a browser session set ``self.media`` and add what differs
+    (name, events, hangup, their clock); the rest is here once.
+    """
+
+    sample_rate = BRAIN_RATE  # of audio_in; the wire's own rate is ChannelMedia.in_rate
+    media: ChannelMedia
+
+    @property
+    def audio_in(self) -> asyncio.Queue[bytes]:
+        return self.media.audio_in
+
+    @property
+    def ended(self) -> bool:
+        return self.media.ended
+
+    async def wait_ended(self) -> None:
+        await self.media.wait_ended()
+
+    @property
+    def end_reason(self) -> str:
+        return self.media.end_reason
+
+    @property
+    def audio_in_dropped(self) -> int:
+        return self.media.audio_in_dropped
+
+    @property
+    def first_speech_out(self) -> float | None:
+        return self.media.first_speech_out
+
+    async def play(self, pcm: bytes, rate: int) -> None:
+        """Queue one utterance at ``rate`` Hz (resampled once to the wire's rate),
+        waiting while the outbound buffer is full."""
+        await self.media.play(pcm, rate)
+
+    def flush_output(self) -> int:
+        """Drop everything not yet sent (barge-in); returns bytes dropped (wire rate)."""
+        return self.media.flush()
+
+    def pause_output(self) -> None:
+        """Hold the queued speech: the clock sends silence until resume_output()."""
+        self.media.pause()
+
+    def resume_output(self) -> None:
+        self.media.resume()
+
+    def output_queued_s(self) -> float:
+        return self.media.queued_s()
+
+    async def wait_output_idle(self) -> None:
+        """Return once everything queued has been sent, or the channel ended."""
+        await self.media.wait_idle()
+
+    def next_speech_onset(self) -> asyncio.Future[float]:
+        """Resolved with the loop time at which the next frame carrying speech is sent."""
+        return self.media.next_speech_onset()
+
+    def recent_output_dbfs(self) -> float | None:
+        """Loudest of the last 200 ms of bot audio sent, or None if only silence was sent."""
+        return self.media.recent_output_dbfs()

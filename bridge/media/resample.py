@@ -141,8 +141,6 @@ class FrameResampler:
         self._pending = bytearray()
 
     def frames(self, pcm: bytes) -> list[bytes]:
-        if self.stream.passthrough and not self._pending and len(pcm) == self.out_frame_bytes:
-            return [pcm]
         self._pending += self.stream.process(pcm)
         n = self.out_frame_bytes
         whole = len(self._pending) - len(self._pending) % n

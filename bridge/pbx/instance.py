@@ -44,8 +44,9 @@ class AmiCredentials:
     secret: str
 
 
-def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
-    """Make the kernel SIGTERM Asterisk when voicebot dies, even by SIGKILL: no orphans."""
+def set_pdeathsig() -> None:  # pragma: no cover - runs in the child
+    """Make the kernel SIGTERM this child (Asterisk, the bridge) when voicebot dies, even by
+    SIGKILL: no orphans. A ``preexec_fn``."""
     libc = ctypes.CDLL(None, use_errno=True)
     pr_set_pdeathsig = 1
     libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
@@ -162,7 +163,7 @@ class AsteriskInstance:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_set_pdeathsig,
+                preexec_fn=set_pdeathsig,
                 start_new_session=True,
             )
         finally:

@@ -38,9 +38,8 @@ import uuid as uuidlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ai.channel import BRAIN_RATE
 from ai.channel import Dtmf as ChannelDtmf
-from bridge.media.channel_media import ChannelEnded, ChannelMedia
+from bridge.media.channel_media import ChannelEnded, ChannelMedia, MediaChannel
 from bridge.media.pacer import PacingSchedule, frame_bytes
 from bridge.phone.audiosocket import (
     Audio,
@@ -78,7 +77,7 @@ CallEnded = ChannelEnded
 AppHandler = Callable[["Call"], Awaitable[None]]
 
 
-class Call:
+class Call(MediaChannel):
     def __init__(
         self,
         reader: asyncio.StreamReader,
@@ -90,7 +89,6 @@ class Call:
         self.options = options
         self.protocol = AudioSocketProtocol(max_payload=options.max_payload)
         self.uuid: uuidlib.UUID | None = None
-        self.sample_rate = BRAIN_RATE  # of audio_in; the wire stays at PHONE_RATE
         self.wire_rate = PHONE_RATE
         self.frame_bytes = frame_bytes(PHONE_RATE)  # one 20 ms wire frame
         self.media = ChannelMedia(
@@ -103,7 +101,6 @@ class Call:
         )
         self.inbound = self.media.inbound
         self.outbound = self.media.outbound
-        self.audio_in = self.media.audio_in
         self.schedule = PacingSchedule()
         self.events: asyncio.Queue[ChannelDtmf] = asyncio.Queue(options.events_max)
         self.started_at = time.monotonic()
@@ -114,58 +111,8 @@ class Call:
     # -- API for the app -------------------------------------------------------
 
     @property
-    def ended(self) -> bool:
-        return self.media.ended
-
-    async def wait_ended(self) -> None:
-        await self.media.wait_ended()
-
-    @property
-    def end_reason(self) -> str:
-        return self.media.end_reason
-
-    @property
-    def audio_in_dropped(self) -> int:
-        return self.media.audio_in_dropped
-
-    @property
-    def first_speech_out(self) -> float | None:
-        return self.media.first_speech_out
-
-    @property
     def name(self) -> str:
         return str(self.uuid) if self.uuid else self.peer
-
-    async def play(self, pcm: bytes, rate: int) -> None:
-        """Queue one utterance of 16-bit PCM at ``rate`` Hz for the line (resampled to 8 kHz),
-        waiting while the outbound buffer is full."""
-        await self.media.play(pcm, rate)
-
-    def flush_output(self) -> int:
-        """Drop everything not yet sent (barge-in); returns bytes dropped."""
-        return self.media.flush()
-
-    def pause_output(self) -> None:
-        """Hold the queued speech: the clock sends silence until resume_output()."""
-        self.media.pause()
-
-    def resume_output(self) -> None:
-        self.media.resume()
-
-    def output_queued_s(self) -> float:
-        return self.media.queued_s()
-
-    async def wait_output_idle(self) -> None:
-        """Return once everything queued has been sent, or the call ended."""
-        await self.media.wait_idle()
-
-    def next_speech_onset(self) -> asyncio.Future[float]:
-        """Resolved with the loop time at which the next frame carrying speech is sent."""
-        return self.media.next_speech_onset()
-
-    def recent_output_dbfs(self) -> float | None:
-        """Loudest of the last 200 ms of bot audio sent, or None if only silence was sent."""
-        return self.media.recent_output_dbfs()
 
     async def hangup(self, reason: str = "bridge hung up") -> None:
         """End the call from our side: AudioSocket hangup to Asterisk, then close."""

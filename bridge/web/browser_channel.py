@@ -42,7 +42,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from ai.channel import BRAIN_RATE, Dtmf
-from bridge.media.channel_media import ChannelMedia
+from bridge.media.channel_media import ChannelMedia, MediaChannel
 from bridge.media.pacer import FRAME_MS, PacingSchedule, frame_bytes
 from bridge.media.resample import StreamResampler
 from bridge.web.browser_audio import frame_to_mono, mono_to_frame
@@ -69,9 +69,7 @@ class BrowserChannelOptions:
     close_timeout_s: float = 5.0
 
 
-class BrowserChannel:
-    sample_rate = BRAIN_RATE
-
+class BrowserChannel(MediaChannel):
     def __init__(
         self,
         name: str,
@@ -107,58 +105,8 @@ class BrowserChannel:
         return self._name
 
     @property
-    def audio_in(self) -> asyncio.Queue[bytes]:
-        return self.media.audio_in
-
-    @property
     def events(self) -> asyncio.Queue[Dtmf]:
         return self._events
-
-    @property
-    def ended(self) -> bool:
-        return self.media.ended
-
-    async def wait_ended(self) -> None:
-        await self.media.wait_ended()
-
-    @property
-    def end_reason(self) -> str:
-        return self.media.end_reason
-
-    @property
-    def audio_in_dropped(self) -> int:
-        return self.media.audio_in_dropped
-
-    @property
-    def first_speech_out(self) -> float | None:
-        return self.media.first_speech_out
-
-    async def play(self, pcm: bytes, rate: int) -> None:
-        """Queue one utterance at ``rate`` Hz for the browser (resampled once to 48 kHz),
-        waiting while the buffer is full."""
-        await self.media.play(pcm, rate)
-
-    def flush_output(self) -> int:
-        """Drop everything not yet sent (barge-in); returns bytes dropped (at 48 kHz)."""
-        return self.media.flush()
-
-    def pause_output(self) -> None:
-        self.media.pause()
-
-    def resume_output(self) -> None:
-        self.media.resume()
-
-    def output_queued_s(self) -> float:
-        return self.media.queued_s()
-
-    async def wait_output_idle(self) -> None:
-        await self.media.wait_idle()
-
-    def next_speech_onset(self) -> asyncio.Future[float]:
-        return self.media.next_speech_onset()
-
-    def recent_output_dbfs(self) -> float | None:
-        return self.media.recent_output_dbfs()
 
     async def hangup(self, reason: str = "bridge hung up") -> None:
         """End the session from our side and close the peer connection."""
