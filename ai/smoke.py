@@ -115,7 +115,7 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
 
 
 def describe_signal(returncode: int) -> str:
-    """``-4`` -> ``"SIGILL (Illegal instruction)"``."""
+    """``-4`` -> ``"SIGILL (Illegal instruction)"``; an unknown number -> ``"signal 200"``."""
     try:
         sig = signal.Signals(-returncode)
     except ValueError:
@@ -155,7 +155,9 @@ def run_check(check: Check, argv: Sequence[str], timeout: float = CHILD_TIMEOUT_
             list(argv), capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired as exc:
-        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+        err = exc.stderr or ""  # text mode gives str; some Pythons give bytes here
+        if isinstance(err, bytes):
+            err = err.decode(errors="replace")
         detail = explain_failure(check, 1, f"{err}\ntimed out after {timeout:.0f} s", cpu_flags())
         return Outcome(check, False, detail, time.monotonic() - started)
     seconds = time.monotonic() - started
