@@ -18,6 +18,10 @@ heard "8" matches an expected "8 am" (callers hear "we open at eight" as the
 right answer), "5:30" matches "5:30 pm" and "95" matches "$95". A token that
 carries a *different* qualifier does not: "8 pm" is not "8 am". So a reply is
 only wrong where it says something a caller would take as a different fact.
+Fact tokens the caller said in the question ("on a Tuesday") may be echoed
+without being wrong; what the reply had to say still has to be heard.
+Names (streets, towns, people) are matched when expected, but a wrong name is
+not detected: only numbers, prices, times and weekdays are extracted.
 
 Each turn kind has one judge in ``JUDGES`` (fact, unknown, smalltalk, goodbye);
 a new kind (transfer honoured, message stored) is one more function there, and
@@ -293,6 +297,34 @@ _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
 )
 
 
+# Contractions spelled out (so "don't", "dont" and "do not" read alike), and the few
+# British spellings of the sets' words that Whisper (tiny.en, American) writes otherwise.
+_WORD_FORMS = {
+    "can't": "can not",
+    "cant": "can not",
+    "cannot": "can not",
+    "won't": "will not",
+    "wont": "will not",
+    "cheque": "check",
+    "cheques": "checks",
+    "tyre": "tire",
+    "tyres": "tires",
+    "centre": "center",
+    "colour": "color",
+    "metre": "meter",
+    "metres": "meters",
+}
+_BARE_NEGATIONS = {"dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "couldnt", "wouldnt"}
+
+
+def _expand(word: str) -> str:
+    if word.endswith("n't"):
+        return word[:-3] + " not"
+    if word in _BARE_NEGATIONS:
+        return word[:-2] + " not"
+    return word
+
+
 def normalise(text: str) -> str:
     """``text`` in the canonical form facts are compared in (see the module docstring)."""
     s = text.lower()
@@ -306,7 +338,8 @@ def normalise(text: str) -> str:
     s = re.sub(r"(?<!\d)[.:]|[.:](?!\d)", " ", s)  # sentence punctuation, not 9.30 / 9:30
     s = re.sub(r"-", " ", s)
     s = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", s)
-    s = " ".join(numbers_to_digits(s.split()))
+    words = [w for word in s.split() for w in _WORD_FORMS.get(word, _expand(word)).split()]
+    s = " ".join(numbers_to_digits(words))
     for pattern, replacement in _RULES:
         s = pattern.sub(replacement, s)
     return " ".join(s.split())
@@ -365,20 +398,24 @@ def _contains(haystack: str, needle: str) -> bool:
     return re.search(rf"(?<![\w$£€:]){re.escape(needle)}(?![\w:])", haystack) is not None
 
 
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
 def expected_heard(item: str, heard: str, heard_facts: Sequence[Fact]) -> bool:
     """Whether the expected fact ``item`` (as the set spells it) is in ``heard`` (canonical):
-    as a phrase, or as compatible fact tokens plus the item's other words anywhere."""
+    as a phrase, or as compatible fact tokens plus every other word of the item (but
+    "the", "a", ...; plurals alike) anywhere in the reply: "behind the building" is heard
+    in "it's behind our building", "2 hour" in "a 2-hour window"."""
     want = normalise(item)
     if not want or _contains(heard, want):
         return True
     tokens = extract_facts(want)
-    if not tokens:
-        return False
     if not all(any(compatible(t, h) for h in heard_facts) for t in tokens):
         return False
     rest = _FACT.sub(" ", want).split()
-    words = set(heard.split())
-    return all(w in words for w in rest if w not in _STOPWORDS)
+    words = {_stem(w) for w in heard.split()}
+    return all(_stem(w) in words for w in rest if w not in _STOPWORDS)
 
 
 def _allowed(items: Sequence[str]) -> list[Fact]:
@@ -394,12 +431,12 @@ def offending_facts(heard_facts: Sequence[Fact], allowed: Sequence[str]) -> tupl
 
 # -- judges ----------------------------------------------------------------------------------
 
-# An honest "I don't know", matched on text without apostrophes ("dont" = "don't").
+# An honest "I don't know" (contractions are spelled out by ``normalise``).
 DONT_KNOW = re.compile(
-    r"\b(?:dont|do not|doesnt|does not|didnt) (?:know|have (?:that|this|the|any|information|"
-    r"details|specific|an? answer))"
+    r"\b(?:do|does|did) not (?:know|have (?:that|this|the|any|information|details|specific|"
+    r"an? answer))"
     r"|\bnot (?:sure|certain)\b|\bno (?:information|details|idea)\b"
-    r"|\b(?:cant|cannot|can not|couldnt|unable to) (?:answer|say|tell|help with that)"
+    r"|\b(?:can not|could not|unable to) (?:answer|say|tell|help with that)"
     r"|\bnot something i (?:know|can answer)"
 )
 # Negated or idiomatic uses of the affirmations, masked before looking for them.
@@ -407,12 +444,8 @@ _NOT_AFFIRMING = re.compile(r"\b(?:not|make|be) sure\b|\bwe do not\b")
 _AFFIRMING = re.compile(r"\b(?:yes|yeah|yep|yup|we do|sure|of course|absolutely)\b")
 
 
-def _plain(text: str) -> str:
-    return text.replace("'", "")
-
-
 def honest_dont_know(canonical: str) -> bool:
-    return DONT_KNOW.search(_plain(canonical)) is not None
+    return DONT_KNOW.search(canonical) is not None
 
 
 def affirms(canonical: str) -> bool:
@@ -424,7 +457,7 @@ def affirms(canonical: str) -> bool:
 def judge_fact(turn: TurnSpec, heard: Heard) -> Verdict:
     text = normalise(heard.text)
     facts = extract_facts(text)
-    offending = offending_facts(facts, (*turn.expect, *turn.allow))
+    offending = offending_facts(facts, (*turn.expect, *turn.allow, turn.say))
     missing = tuple(item for item in turn.expect if not expected_heard(item, text, facts))
     if offending:
         return Verdict(WRONG, offending, missing)
@@ -436,7 +469,7 @@ def judge_fact(turn: TurnSpec, heard: Heard) -> Verdict:
 
 def judge_unknown(turn: TurnSpec, heard: Heard) -> Verdict:
     text = normalise(heard.text)
-    offending = offending_facts(extract_facts(text), turn.allow)
+    offending = offending_facts(extract_facts(text), (*turn.allow, turn.say))
     if affirms(text):
         return Verdict(YES_TO_UNKNOWN, offending, note="affirmed what the facts do not say")
     if offending:
@@ -447,7 +480,7 @@ def judge_unknown(turn: TurnSpec, heard: Heard) -> Verdict:
 
 
 def judge_smalltalk(turn: TurnSpec, heard: Heard) -> Verdict:
-    offending = offending_facts(extract_facts(normalise(heard.text)), turn.allow)
+    offending = offending_facts(extract_facts(normalise(heard.text)), (*turn.allow, turn.say))
     if offending:
         return Verdict(WRONG, offending, note="facts in small talk")
     return Verdict(RIGHT)

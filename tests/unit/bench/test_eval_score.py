@@ -231,3 +231,20 @@ def test_summarise_counts_and_latency() -> None:
 def test_percentile_of_nothing_is_none() -> None:
     assert percentile([], 50) is None
     assert percentile([3.0], 95) == 3.0
+
+
+def test_facts_the_caller_said_may_be_echoed() -> None:
+    turn = TurnSpec("what time does your office open on a tuesday", "fact", ("7 am",))
+    assert judge(turn, Heard("On Tuesdays the office opens at 7 am.")).verdict == RIGHT
+    assert judge(turn, Heard("On Wednesdays it opens at 7 am.")).offending == ("wednesday",)
+
+
+def test_expected_phrases_tolerate_contractions_spelling_and_plurals() -> None:
+    cheques = TurnSpec("do you take checks", "fact", ("not accept cheques",))
+    assert judge(cheques, Heard("Sorry, we don't accept checks.")).verdict == RIGHT
+    window = TurnSpec("exact time?", "fact", ("2 hour",))
+    assert judge(window, Heard("We give you a two-hour window.")).verdict == RIGHT
+    assert judge(window, Heard("We give you a window of two hours.")).verdict == RIGHT
+    parking = TurnSpec("parking?", "fact", ("behind the building",))
+    assert judge(parking, Heard("There's a car park behind our building.")).verdict == RIGHT
+    assert judge(parking, Heard("There's a car park in front.")).verdict == MISSED
