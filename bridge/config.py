@@ -4,7 +4,8 @@ Every value has a default that works on a fresh machine (loopback only, the
 models that ship as PyPI packages). An admin overrides any of them in a TOML
 file (``voicebot --config FILE``, or ``$VOICEBOT_CONFIG``), flat keys under
 ``[voicebot]``; an unknown key or a wrong type is a clear error at start,
-never a silent default.
+never a silent default. The ``[agents.NAME]`` tables of the same file are read by
+``bridge/agents_config.py``, the ``[brain]`` table by ``load_brain_settings``.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ class Settings:
     # RTP port range of Asterisk.
     rtp_start: int = 10000
     rtp_end: int = 20000
-    # What the bot says when a call is answered.
+    # What an agent says when it answers a call, if its [agents.NAME] table sets no greeting.
     greeting: str = DEFAULT_GREETING
+    # The agent of calls that name none ("" = the first [agents.NAME] table of the file,
+    # or "reception" of the embedded agents). See bridge/agents_config.py.
+    default_agent: str = ""
     # What Asterisk plays when the bridge cannot be reached.
     unavailable_text: str = DEFAULT_UNAVAILABLE
     # DTMF digit with which a caller ends the call from the bot's side ("" disables).
@@ -133,10 +137,12 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     settings = Settings()
     if path is None:
         return _apply(settings, {}, source="defaults")
-    data = _read_toml(path)
+    data = read_toml(path)
     section = data.get("voicebot", {})
-    if not isinstance(section, dict) or set(data) - {"voicebot", "brain"}:
-        raise ConfigError(f"{path}: put settings under a [voicebot] or [brain] table")
+    if not isinstance(section, dict) or set(data) - {"voicebot", "brain", "agents"}:
+        raise ConfigError(
+            f"{path}: put settings under a [voicebot], [brain] or [agents.NAME] table"
+        )
     return _apply(settings, section, source=str(path))
 
 
@@ -145,7 +151,7 @@ def load_brain_settings(path: str | os.PathLike[str] | None = None) -> BrainSett
     path = path or os.environ.get("VOICEBOT_CONFIG") or None
     if path is None:
         return BrainSettings()
-    table = _read_toml(path).get("brain", {})
+    table = read_toml(path).get("brain", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [brain] must be a table")
     try:
@@ -154,7 +160,7 @@ def load_brain_settings(path: str | os.PathLike[str] | None = None) -> BrainSett
         raise ConfigError(str(exc)) from None
 
 
-def _read_toml(path: str | os.PathLike[str]) -> dict[str, object]:
+def read_toml(path: str | os.PathLike[str]) -> dict[str, object]:
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
