@@ -30,6 +30,7 @@ from bridge.pbx.provision import AsteriskInstall
 
 AMI_USER = "voicebot"
 UNAVAILABLE_PROMPT = "voicebot-unavailable"
+MANAGER_CONF = "voicebot-manager.conf"  # the AMI address and login, #included by manager.conf
 
 
 class AsteriskError(RuntimeError):
@@ -52,16 +53,37 @@ def set_pdeathsig() -> None:  # pragma: no cover - runs in the child
     libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def instance_dirs(install: AsteriskInstall, settings: Settings) -> tuple[Path, Path]:
+    """Where the instance of ``settings`` lives: (as we see it, as Asterisk sees it)."""
+    if install.root is None:
+        host_dir = Path(settings.run_dir).resolve() / "asterisk" / settings.instance
+        return host_dir, host_dir
+    ast_dir = Path("/opt/voicebot") / settings.instance
+    return install.host_path(ast_dir), ast_dir
+
+
+def instance_ami_credentials(install: AsteriskInstall, settings: Settings) -> AmiCredentials | None:
+    """The AMI login of the Asterisk another ``voicebot asterisk`` runs with ``settings``,
+    read from the ``voicebot-manager.conf`` it wrote (readable by its user only); ``None``
+    if there is none. Read again at each use: every start of that Asterisk has a new secret.
+    """
+    conf = instance_dirs(install, settings)[0] / "etc" / MANAGER_CONF
+    try:
+        text = conf.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("secret="):
+            host, port = split_hostport(settings.ami_bind)
+            return AmiCredentials(host, port, AMI_USER, line.removeprefix("secret=").strip())
+    return None
+
+
 class AsteriskInstance:
     def __init__(self, install: AsteriskInstall, settings: Settings) -> None:
         self.install = install
         self.settings = settings
-        if install.root is None:
-            self.host_dir = Path(settings.run_dir).resolve() / "asterisk" / settings.instance
-            self.ast_dir = self.host_dir
-        else:
-            self.ast_dir = Path("/opt/voicebot") / settings.instance
-            self.host_dir = install.host_path(self.ast_dir)
+        self.host_dir, self.ast_dir = instance_dirs(install, settings)
         self.ami = AmiCredentials(*split_hostport(settings.ami_bind), AMI_USER, "")
         self._proc: subprocess.Popen[bytes] | None = None
         self._console_log: Path = self.host_dir / "log" / "console.log"
@@ -132,7 +154,7 @@ class AsteriskInstance:
         )
         secret = secrets.token_hex(16)
         self.ami = AmiCredentials(self.ami.host, self.ami.port, AMI_USER, secret)
-        manager = etc / "voicebot-manager.conf"
+        manager = etc / MANAGER_CONF
         manager.write_text(
             "; Written by voicebot at each start from ami_bind, with a fresh secret.\n"
             f"bindaddr={self.ami.host}\nport={self.ami.port}\n\n"

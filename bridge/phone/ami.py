@@ -1,14 +1,19 @@
-"""Asterisk Manager Interface (AMI) through pyst2: health checks and call control.
+"""Asterisk Manager Interface (AMI) through pyst2: health checks, call lookup, call control.
 
 pyst2 is blocking (a socket and a reader thread per connection), so every call
 here runs on a worker thread via ``asyncio.to_thread``; a short-lived
-connection per request keeps it simple and robust to Asterisk restarts.
+connection per request keeps it simple and robust to Asterisk restarts. Each
+connection logs in with ``Events: off``: none of these requests wants the
+stream of channel events (and pyst2 0.5 cannot parse ``ChanVariable`` headers,
+which an admin's ``channelvars`` would add to every one).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from asterisk.manager import Manager, ManagerException
 
@@ -16,21 +21,31 @@ from bridge.pbx.instance import AmiCredentials
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class AmiError(RuntimeError):
     """AMI could not be reached or refused the action."""
 
 
-def _command_sync(creds: AmiCredentials, command: str) -> str:
+def _session(creds: AmiCredentials, work: Callable[[Manager], T]) -> T:
+    """Connect, log in, run ``work``, close: one blocking AMI session (on a worker thread)."""
     manager = Manager()
     try:
         manager.connect(creds.host, creds.port)
-        manager.login(creds.username, creds.secret)
-        response = manager.command(command)
-        lines = getattr(response, "response", None) or []
-        return "".join(
-            line[len("Output: ") :] if line.startswith("Output: ") else "" for line in lines
-        ).replace("\r\n", "\n")
+        response = manager.send_action(
+            {
+                "Action": "Login",
+                "Username": creds.username,
+                "Secret": creds.secret,
+                "Events": "off",
+            }
+        )
+        if response.get_header("Response") != "Success":
+            raise AmiError(
+                f"AMI {creds.host}:{creds.port}: login refused: {response.get_header('Message')}"
+            )
+        return work(manager)
     except (ManagerException, OSError) as exc:
         raise AmiError(f"AMI {creds.host}:{creds.port}: {exc}") from exc
     finally:
@@ -40,10 +55,39 @@ def _command_sync(creds: AmiCredentials, command: str) -> str:
             pass
 
 
+def _command_output(manager: Manager, command: str) -> str:
+    response = manager.command(command)
+    lines = getattr(response, "response", None) or []
+    return "".join(
+        line[len("Output: ") :] if line.startswith("Output: ") else "" for line in lines
+    ).replace("\r\n", "\n")
+
+
 async def command(creds: AmiCredentials, cli_command: str, timeout_s: float = 5.0) -> str:
     """Run an Asterisk CLI command over AMI (Action: Command) and return its output."""
     async with asyncio.timeout(timeout_s):
-        return await asyncio.to_thread(_command_sync, creds, cli_command)
+        return await asyncio.to_thread(
+            _session, creds, lambda manager: _command_output(manager, cli_command)
+        )
+
+
+def _status_lines(manager: Manager, variables: Iterable[str]) -> list[str]:
+    # pyst2 special-cases this action: its reader keeps the whole answer ("Channel status
+    # will follow", one Status event per channel, then StatusComplete) in one response.
+    response = manager.send_action({"Action": "Status", "Variables": ",".join(variables)})
+    return list(getattr(response, "response", None) or [])
+
+
+async def status(
+    creds: AmiCredentials, variables: Iterable[str] = (), timeout_s: float = 5.0
+) -> list[str]:
+    """The raw lines of Action: Status: every channel, each with ``variables``' values
+    (``Variable: NAME=value`` lines). ``bridge/phone/call_info.py`` reads them."""
+    names = tuple(variables)
+    async with asyncio.timeout(timeout_s):
+        return await asyncio.to_thread(
+            _session, creds, lambda manager: _status_lines(manager, names)
+        )
 
 
 async def endpoint_loaded(creds: AmiCredentials, endpoint: str) -> bool:
