@@ -123,6 +123,7 @@ def build_call_audio(
         pieces += [speech, np.zeros(int(window_s * PHONE_RATE), dtype=np.int16)]
         at += len(speech) / PHONE_RATE + window_s
     pcm = np.concatenate(pieces)
+    path.parent.mkdir(parents=True, exist_ok=True)
     linear = path.with_suffix(".s16.wav")
     with wave.open(str(linear), "wb") as w:
         w.setnchannels(1)
