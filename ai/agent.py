@@ -10,7 +10,16 @@ the number dialled. Neither knows anything of SIP or WebRTC.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+
+from ai import knowledge
+from ai.knowledge import Knowledge
+from ai.responder import Responder
+from ai.retrieval import FactIndex
+from ai.tts import PiperTts
+
+log = logging.getLogger(__name__)
 
 DEFAULT_AGENT_GREETING = "Hello, thanks for calling. How can I help you?"
 
@@ -33,3 +42,46 @@ class CallInfo:
     agent: str = ""  # the agent named for this call ("" = the default agent)
     caller: str = ""  # the caller's number (CALLERID(num)), as the trunk gave it
     dialled: str = ""  # the number the caller dialled (the DID), as the trunk gave it
+
+
+class Agent:
+    """One agent, loaded: its facts (and their index), its voice, its greeting's audio.
+
+    Built once per process by the brain (``Brain.load``) and shared by every call the
+    agent answers; what differs per call (memory, "told the topics already") lives in
+    the call's own ``Responder``.
+    """
+
+    def __init__(self, spec: AgentSpec, tts: PiperTts) -> None:
+        self.spec = spec
+        self.tts = tts
+        self.knowledge: Knowledge | None = None
+        self.index: FactIndex | None = None
+        self.greeting_pcm = b""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def load(self) -> None:
+        """Read the facts and render the greeting (blocking: on the loading thread)."""
+        if self.spec.knowledge:
+            self.knowledge = knowledge.load(self.spec.knowledge)
+            log.info(
+                "agent %s: %d facts in %d sections from %s",
+                self.name,
+                len(self.knowledge.facts),
+                len(self.knowledge.sections),
+                self.spec.knowledge,
+            )
+            if not self.knowledge.empty:
+                self.index = FactIndex(self.knowledge)
+                self.index.find("warm up")  # bm25s's one-off costs, here and not on a call
+        else:
+            log.warning("agent %s has no facts file: the LLM answers its calls alone", self.name)
+        if self.spec.greeting:
+            self.greeting_pcm = self.tts.synthesize_sync(self.spec.greeting)
+
+    def responder(self) -> Responder:
+        """A fresh responder for one call."""
+        return Responder(self.knowledge, self.spec.persona, self.index)

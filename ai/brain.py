@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from ai import models
+from ai.agent import Agent, AgentSpec
 from ai.config import BrainSettings
 from ai.llm import LlmBackend, LlmOptions
 from ai.llm_llama import LlamaCppBackend
@@ -32,14 +34,29 @@ class Brain:
         self,
         settings: BrainSettings,
         *,
+        agents: Sequence[AgentSpec] = (),
+        default_agent: str = "",
         tts_voice: str = "",
         greeting: str = "",
         hangup_digit: str = "#",
     ) -> None:
+        """``agents`` answer the calls (``default_agent`` those that name none or an unknown
+        one); without any, one agent without facts greets with ``greeting``."""
         self.settings = settings
-        self.greeting = greeting
         self.hangup_digit = hangup_digit
         self.tts = PiperTts(models.piper_voice(tts_voice))
+        specs = list(agents) or [AgentSpec("default", greeting=greeting)]
+        voices: dict[str, PiperTts] = {"": self.tts}
+        self.agents: dict[str, Agent] = {}
+        for spec in specs:
+            if spec.voice not in voices:
+                voices[spec.voice] = PiperTts(models.piper_voice(spec.voice))
+            self.agents[spec.name] = Agent(spec, voices[spec.voice])
+        self._voices = list(voices.values())
+        self.default_agent = default_agent or specs[0].name
+        if self.default_agent not in self.agents:
+            raise ValueError(f"default agent {self.default_agent!r} is not among the agents")
+        self._unknown_agents: set[str] = set()
         self.stt = WhisperStt(
             models.whisper_model(settings.stt_model),
             threads=settings.stt_threads,
@@ -50,8 +67,22 @@ class Brain:
         # queueing it behind the niced models would delay every turn decision.
         self.vad_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vad")
         self.llm = _make_llm(settings)
-        self.greeting_pcm = b""
         self.apology_pcm = b""
+
+    def agent_for(self, name: str) -> Agent:
+        """The agent called ``name``; the default one for "" or a name no agent has (logged
+        once per name: a dialplan line naming an agent the config lacks)."""
+        agent = self.agents.get(name) if name else None
+        if agent is not None:
+            return agent
+        if name and name not in self._unknown_agents:
+            self._unknown_agents.add(name)
+            log.warning(
+                "no agent %r in the configuration: agent %r answers its calls",
+                name,
+                self.default_agent,
+            )
+        return self.agents[self.default_agent]
 
     def load(self) -> None:
         """Load every model (blocking: run it on a thread of its own, never the event loop).
@@ -61,11 +92,12 @@ class Brain:
         """
         lower_priority()
         started = time.monotonic()
-        self.tts.load()
+        for voice in self._voices:
+            voice.load()
         self.stt.load()
         self.llm.load()
-        if self.greeting:
-            self.greeting_pcm = self.tts.synthesize_sync(self.greeting)
+        for agent in self.agents.values():
+            agent.load()
         self.apology_pcm = self.tts.synthesize_sync(self.settings.apology)
         self._warm_up()
         log.info("brain: models loaded in %.1f s", time.monotonic() - started)
@@ -89,7 +121,8 @@ class Brain:
 
     @property
     def loaded(self) -> bool:
-        return self.tts.loaded and self.stt.loaded and self.llm.loaded
+        voices = all(v.loaded for v in self._voices)
+        return voices and self.stt.loaded and self.llm.loaded
 
     def volume(self, pcm: bytes) -> bytes:
         """Scale TTS output to the configured line level."""
@@ -100,7 +133,8 @@ class Brain:
         return a.astype(np.int16).tobytes()
 
     def close(self) -> None:
-        self.tts.close()
+        for voice in self._voices:
+            voice.close()
         self.stt.close()
         self.llm.close()
         self.vad_executor.shutdown(wait=False, cancel_futures=True)

@@ -87,6 +87,11 @@ class Conversation:
         if interrupted:
             last.assistant += INTERRUPTED_MARK
 
+    def last_user(self) -> str:
+        """What the caller said in the latest turn kept ("" before any): what a follow-up
+        such as "and on Sunday?" refers to."""
+        return self._turns[-1].user if self._turns else ""
+
     def messages(self) -> list[dict[str, str]]:
         """System prompt, then the latest turns that fit; the latest turn always."""
         budget = self.max_chars - len(self.system_prompt)

@@ -32,7 +32,7 @@ async def naive_reply(replies: Replies, reply: Reply, messages: Messages) -> Non
     record.stamp("first_sentence", loop.time())
     if not has_speech(text):
         return
-    pcm = await replies.brain.tts.synthesize(text)
+    pcm = await replies.tts.synthesize(text)
     record.stamp("tts_first_audio", loop.time())
     await reply.released.wait()
     await replies.play(pcm, record)

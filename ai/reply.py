@@ -11,10 +11,14 @@ A reply can start *speculatively*, before the caller's turn is known to be over
 at once, but says nothing until ``released`` is set (the endpoint). If the
 caller goes on, the session cancels it and nothing was heard.
 
-How the words become speech is the *strategy*: ``stream_reply`` (here) feeds
-LLM pieces into the sentence splitter and speaks each sentence as soon as it
-is complete; ``ai/naive.py`` is the benchmark's baseline (whole reply, whole
-TTS, then play). Everything else (stamps, memory, the apology) is shared.
+How the words become speech is the *strategy*: ``agent_reply`` (here) asks the
+call's ``Responder`` (ai/responder.py) first: a fact, a polite line or "I don't
+know" goes to TTS at once, with no LLM; only chat goes to the LLM, whose reply is
+checked against the facts before it is spoken. ``stream_reply`` feeds LLM pieces
+into the sentence splitter and speaks each sentence as soon as it is complete
+(an agent without facts); ``ai/naive.py`` is the benchmark's baseline (whole
+reply, whole TTS, then play). Everything else (stamps, memory, the apology) is
+shared.
 
 A model that throws costs one turn, not the call: the caller hears the apology
 (rendered at start-up, so it needs no model), what was said is kept in the
@@ -34,9 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ai.agent import Agent
 from ai.channel import BRAIN_RATE, Channel
+from ai.knowledge import split_sentences
 from ai.memory import Conversation
-from ai.sentences import SentenceSplitter
+from ai.responder import Kind, Responder
+from ai.sentences import SentenceSplitter, clean_for_speech
 from ai.stamps import TurnRecord
 from ai.stt import Transcript
 from ai.supervisor import CallSupervisor
@@ -78,6 +85,35 @@ async def stream_reply(replies: Replies, reply: Reply, messages: Messages) -> No
         await replies.speak(sentence, reply)
 
 
+async def agent_reply(replies: Replies, reply: Reply, messages: Messages) -> None:
+    """The responder's decision: the business's own sentences, a line, or checked chat."""
+    loop = asyncio.get_running_loop()
+    responder = replies.responder
+    decision = responder.decide(messages[-1]["content"], replies.conversation.last_user())
+    reply.record.stamp("decided", loop.time())
+    reply.record.answer = decision.kind.value
+    text = decision.text
+    if decision.kind is Kind.CHAT:
+        if not responder.has_facts:
+            await stream_reply(replies, reply, messages)
+            return
+        generated = ""
+        async with aclosing(replies.brain.llm.stream(messages)) as pieces:
+            async for piece in pieces:
+                reply.record.stamp("llm_first_token", loop.time())
+                generated += piece
+        text = responder.checked(clean_for_speech(generated))
+    for sentence in split_sentences(text):
+        await replies.speak(sentence, reply)
+    if decision.hang_up:
+        replies.supervisor.spawn(_hang_up_when_said(replies), "goodbye")
+
+
+async def _hang_up_when_said(replies: Replies) -> None:
+    await replies.ch.wait_output_idle()
+    await replies.ch.hangup("the caller said goodbye")
+
+
 def _dump(audio: bytes, name: str, text: str) -> None:
     path = Path(DUMP_DIR) / f"{name}.wav"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +131,8 @@ class Replies:
     def __init__(
         self,
         brain: Brain,
+        agent: Agent,
+        responder: Responder,
         channel: Channel,
         conversation: Conversation,
         turns: TurnTaker,
@@ -105,6 +143,9 @@ class Replies:
         on_turn_done: Callable[[TurnRecord], None],
     ) -> None:
         self.brain = brain
+        self.agent = agent
+        self.tts = agent.tts  # the agent's voice
+        self.responder = responder
         self.ch = channel
         self.conversation = conversation
         self.turns = turns
@@ -169,7 +210,7 @@ class Replies:
                 exc_info=True,
             )
             with contextlib.suppress(Exception):
-                await self.play(self.brain.apology_pcm, record)
+                await self.play(self.brain.apology_pcm, record, self.brain.tts.sample_rate)
                 reply.spoken.append(self.brain.settings.apology)
                 await self.ch.wait_output_idle()
         finally:
@@ -185,19 +226,20 @@ class Replies:
         """Synthesise one sentence now; play it once the reply is released."""
         loop = asyncio.get_running_loop()
         reply.record.stamp("first_sentence", loop.time())
-        pcm = await self.brain.tts.synthesize(sentence)
+        pcm = await self.tts.synthesize(sentence)
         if not reply.spoken:
-            pcm = self.brain.trim_leading_silence(pcm, self.brain.tts.sample_rate)
+            pcm = self.brain.trim_leading_silence(pcm, self.tts.sample_rate)
         reply.record.stamp("tts_first_audio", loop.time())
         await reply.released.wait()
         await self.play(pcm, reply.record)
         reply.spoken.append(sentence)
 
-    async def play(self, pcm_tts_rate: bytes, record: TurnRecord | None) -> None:
-        """Queue speech at the voice's rate (the channel converts it); stamp its onset."""
+    async def play(self, pcm: bytes, record: TurnRecord | None, rate: int = 0) -> None:
+        """Queue speech at ``rate`` (the agent's voice's by default; the channel converts
+        it); stamp its onset."""
         first = record is not None and "first_frame_out" not in record.stamps
         onset = self.ch.next_speech_onset() if first else None
-        await self.ch.play(self.brain.volume(pcm_tts_rate), self.brain.tts.sample_rate)
+        await self.ch.play(self.brain.volume(pcm), rate or self.tts.sample_rate)
         if onset is not None and record is not None:
             self.supervisor.spawn(self._await_onset(onset, record), "onset")
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from ai.agent import CallInfo
 from ai.backchannel import is_backchannel
 from ai.brain import Brain
 from ai.channel import BRAIN_RATE, Channel
@@ -37,7 +38,7 @@ from ai.hearing import Hearing
 from ai.live_feed import LiveFeed, SessionListener
 from ai.memory import Conversation
 from ai.naive import naive_reply
-from ai.reply import Replies, Reply, stream_reply
+from ai.reply import Replies, Reply, agent_reply
 from ai.stt import Transcript
 from ai.supervisor import CallSupervisor
 from ai.turns import (
@@ -62,7 +63,11 @@ FAIL_APOLOGY_TIMEOUT_S = 10.0
 
 class Session:
     def __init__(
-        self, brain: Brain, channel: Channel, listener: SessionListener | None = None
+        self,
+        brain: Brain,
+        channel: Channel,
+        listener: SessionListener | None = None,
+        info: CallInfo | None = None,
     ) -> None:
         if channel.sample_rate != BRAIN_RATE:
             raise ValueError(
@@ -71,6 +76,9 @@ class Session:
             )
         self.brain = brain
         self.ch = channel
+        self.info = info or CallInfo()
+        self.agent = brain.agent_for(self.info.agent)
+        self.responder = self.agent.responder()
         s = brain.settings
         # "naive": the benchmark's baseline (fixed silence timeout, no speculation, the
         # whole reply at once: ai/naive.py); "streaming": the real pipeline.
@@ -85,17 +93,26 @@ class Session:
         )
         self.hearing = Hearing(self.turns, echo_margin_db=s.echo_margin_db)
         self.vad = brain.vad.new_stream()
-        self.conversation = Conversation(s.system_prompt, s.history_turns, s.history_chars)
+        # An agent with facts chats in its persona (ai/responder.py); one without keeps the
+        # brain's system prompt unless it has a persona of its own.
+        prompt = (
+            self.responder.system_prompt
+            if self.responder.has_facts
+            else (self.agent.spec.persona or s.system_prompt)
+        )
+        self.conversation = Conversation(prompt, s.history_turns, s.history_chars)
         self.feed = LiveFeed(channel.name, listener)
         self.records = self.feed.records
         self.supervisor = CallSupervisor(channel.name, on_failure=self._on_task_failure)
         self.replies = Replies(
             brain,
+            self.agent,
+            self.responder,
             channel,
             self.conversation,
             self.turns,
             self.supervisor,
-            naive_reply if self.naive else stream_reply,
+            naive_reply if self.naive else agent_reply,
             on_user_text=self.feed.user_text,
             on_turn_done=self.feed.turn_done,
         )
@@ -107,6 +124,13 @@ class Session:
 
     async def run(self) -> None:
         """Converse until the channel ends; then cancel and await every task of the call."""
+        log.info(
+            "session %s: agent %s (caller %s, dialled %s)",
+            self.ch.name,
+            self.agent.name,
+            self.info.caller or "unknown",
+            self.info.dialled or "unknown",
+        )
         try:
             self.supervisor.spawn(self._greet(), "greet")
             self.supervisor.spawn(self._dtmf_loop(), "dtmf")
@@ -131,7 +155,7 @@ class Session:
             self.ch.flush_output()
             self.ch.resume_output()
             async with asyncio.timeout(FAIL_APOLOGY_TIMEOUT_S):
-                await self.replies.play(self.brain.apology_pcm, None)
+                await self.replies.play(self.brain.apology_pcm, None, self.brain.tts.sample_rate)
                 await self.ch.wait_output_idle()
         except Exception:
             log.exception("session %s: could not play the apology", self.ch.name)
@@ -261,14 +285,15 @@ class Session:
             return None
 
     async def _greet(self) -> None:
-        if not self.brain.greeting_pcm:
+        agent = self.agent
+        if not agent.greeting_pcm:
             return
         self.turns.bot_turn()
         onset = self.ch.next_speech_onset()
-        await self.replies.play(self.brain.greeting_pcm, None)
+        await self.replies.play(agent.greeting_pcm, None)
         await onset  # cancelled (ending this task) if the channel ends first
         self.turns.bot_started()
-        self.conversation.add_assistant(self.brain.greeting)
-        self.feed.emit({"type": "turn", "role": "bot", "text": self.brain.greeting})
+        self.conversation.add_assistant(agent.spec.greeting)
+        self.feed.emit({"type": "turn", "role": "bot", "text": agent.spec.greeting})
         await self.ch.wait_output_idle()
         self.turns.reply_finished()

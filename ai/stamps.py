@@ -18,6 +18,7 @@ turn_log = logging.getLogger("voicebot.turns")
 STAGES = (
     "endpoint",
     "stt_final",
+    "decided",
     "llm_first_token",
     "first_sentence",
     "tts_first_audio",
@@ -34,6 +35,7 @@ class TurnRecord:
     bot_text: str = ""
     interrupted: bool = False
     error: str = ""
+    answer: str = ""  # how the agent answered: fact, small_talk, goodbye, unknown, chat
     stamps: dict[str, float] = field(default_factory=dict)
     announced: bool = False  # the user's text was shown to listeners
 

@@ -11,8 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ai.agent import AgentSpec
 from ai.channel import BRAIN_RATE, Dtmf
 from ai.config import BrainSettings
+from ai.knowledge import Knowledge
+from ai.responder import Responder
 from ai.stt import Transcript
 from ai.vad import WINDOW_SAMPLES
 
@@ -84,8 +87,22 @@ class FakeTts:
         return speech(text)
 
 
+class FakeAgent:
+    """An agent without facts (the LLM answers), with the fake voice."""
+
+    def __init__(self, knowledge: Knowledge | None = None, greeting: str = GREETING) -> None:
+        self.spec = AgentSpec("fake", greeting=greeting)
+        self.name = self.spec.name
+        self.tts = FakeTts()
+        self.greeting_pcm = speech(greeting) if greeting else b""
+        self.knowledge = knowledge
+
+    def responder(self) -> Responder:
+        return Responder(self.knowledge)
+
+
 class FakeBrain:
-    def __init__(self) -> None:
+    def __init__(self, agent: FakeAgent | None = None) -> None:
         self.settings = BrainSettings(apology=APOLOGY, partial_interval_ms=0)
         self.vad = FakeVad()
         self.vad_executor = ThreadPoolExecutor(1, thread_name_prefix="fake-vad")
@@ -96,6 +113,13 @@ class FakeBrain:
         self.greeting_pcm = speech(GREETING)
         self.apology_pcm = speech(APOLOGY)
         self.hangup_digit = "#"
+        self.agent = agent or FakeAgent()
+        self.agent.tts = self.tts
+        self.agent_names: list[str] = []
+
+    def agent_for(self, name: str) -> FakeAgent:
+        self.agent_names.append(name)
+        return self.agent
 
     def trim_leading_silence(self, pcm: bytes, rate: int) -> bytes:
         return pcm

@@ -1,0 +1,150 @@
+"""Decide what an agent says to one caller turn: the business's own sentences, a polite
+line, an honest "I don't know", or (for chat that asks nothing) a generated reply.
+
+Theory of operation
+-------------------
+``Responder.decide()`` is pure (text in, a ``Decision`` out) and runs before any
+model, so a fact answer goes to TTS right after the final transcript. In order:
+
+1. a goodbye ("ok thanks, bye") gets the closing line, and the call ends after it;
+2. a fact that answers the words (ai/retrieval.py, with the previous question for
+   follow-ups) is spoken as the owner wrote it, and only that fact;
+3. a greeting, thanks, "how are you" or "are you a robot?" (ai/dialogue_acts.py)
+   gets a short line in the agent's name;
+4. a question the facts do not answer gets "I'm sorry, I don't know that" (the
+   first time with what the agent can tell, from the facts' headings). Never an
+   invented yes: a small LLM asked an out-of-scope question tends to say yes;
+5. anything else (the caller tells something, asks nothing) is ``CHAT``: the LLM
+   replies in the agent's persona, and ``checked()`` keeps that reply only if every
+   number, day or name in it is in the facts (ai/fact_check.py).
+
+An agent without facts has no index: everything but the goodbye goes to the LLM,
+as a general assistant would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from ai import fact_check
+from ai.dialogue_acts import Act, acts, is_question
+from ai.knowledge import Knowledge
+from ai.retrieval import FactIndex
+
+
+class Kind(enum.Enum):
+    FACT = "fact"
+    SMALL_TALK = "small_talk"
+    GOODBYE = "goodbye"
+    UNKNOWN = "unknown"
+    CHAT = "chat"  # the LLM phrases it (checked)
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: Kind
+    text: str = ""  # what to say; "" for CHAT (the LLM's reply, then checked())
+    hang_up: bool = False
+    coverage: float = 0.0
+
+
+CHAT_FALLBACK = "I see. How can I help you today?"
+CHAT_RULES = (
+    "You are talking on the phone: answer in one short, friendly sentence. Never state a "
+    "time, day, price, number, address or name, and never promise anything."
+)
+
+
+class Responder:
+    def __init__(
+        self, knowledge: Knowledge | None, persona: str = "", index: FactIndex | None = None
+    ) -> None:
+        """``index`` (read-only, shared by every call of the agent) is built if not given."""
+        self.knowledge = knowledge
+        self.title = knowledge.title if knowledge else ""
+        if index is None and knowledge is not None and not knowledge.empty:
+            index = FactIndex(knowledge)
+            index.find("warm up")  # bm25s pays its one-off costs here, not on a turn
+        self.index = index
+        self.topics = _topics(knowledge) if knowledge else ""
+        name = self.title or "this business"
+        self.persona = persona or f"You are the receptionist of {name}. Be brief and warm."
+        self.system_prompt = f"{self.persona} {CHAT_RULES}"
+        self._support = fact_check.support(
+            " ".join([knowledge.text() if knowledge else "", self.persona])
+        )
+        self._told_topics = False
+
+    @property
+    def has_facts(self) -> bool:
+        return self.index is not None
+
+    def decide(self, text: str, previous: str = "", today: dt.date | None = None) -> Decision:
+        said = acts(text)
+        if Act.GOODBYE in said:
+            return Decision(Kind.GOODBYE, self.closing(), hang_up=True)
+        if self.index is None:
+            return Decision(Kind.CHAT)
+        if said:
+            return Decision(Kind.SMALL_TALK, self._small_talk(said))
+        if self._names_us(text):
+            return Decision(Kind.SMALL_TALK, f"Yes, this is {self.title}. How can I help you?")
+        found = self.index.find(text, previous=previous, today=today or dt.date.today())
+        if found is not None:
+            return Decision(Kind.FACT, found.text, coverage=found.coverage)
+        if is_question(text):
+            return Decision(Kind.UNKNOWN, self._dont_know())
+        return Decision(Kind.CHAT)
+
+    def checked(self, generated: str) -> str:
+        """``generated`` if everything it states is in the facts, else the fallback line."""
+        text = generated.strip()
+        if not text or fact_check.unsupported(text, self._support):
+            return CHAT_FALLBACK
+        return text
+
+    def _names_us(self, text: str) -> bool:
+        """ "Is that Riverside Dental?": nothing asked but whether this is the business."""
+        if not self.title or self.index is None or not is_question(text):
+            return False
+        title = {t for t, _ in self.index.terms(self.title)}
+        words = {t for t, _ in self.index.terms(text)}
+        return bool(words) and words <= title
+
+    def closing(self) -> str:
+        return f"Thank you for calling {self.title}. Goodbye!" if self.title else "Goodbye!"
+
+    def _small_talk(self, said: set[Act]) -> str:
+        if Act.IDENTITY in said:
+            where = f" of {self.title}" if self.title else ""
+            can = f" I can tell you about {self.topics}." if self.topics else ""
+            return f"I'm the automated assistant{where}.{can}"
+        if Act.HEARING in said:
+            return "Yes, I can hear you. How can I help?"
+        if Act.HOW_ARE_YOU in said:
+            return "I'm doing well, thank you. How can I help you today?"
+        if Act.THANKS in said:
+            return "You're welcome. Is there anything else I can help you with?"
+        return "Hello! How can I help you?"
+
+    def _dont_know(self) -> str:
+        line = "I'm sorry, I don't know that."
+        if self.topics and not self._told_topics:
+            self._told_topics = True
+            line += f" I can tell you about {self.topics}."
+        return line
+
+
+def _topics(knowledge: Knowledge, most: int = 3) -> str:
+    """ "our opening hours, prices or parking": the first headings that name a topic."""
+    names = [
+        s.heading.lower()
+        for s in knowledge.sections
+        if s.heading and s.heading != knowledge.title and s.facts and "/" not in s.heading
+    ][:most]
+    if not names:
+        return ""
+    names[0] = f"our {names[0]}"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

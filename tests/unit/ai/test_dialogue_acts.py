@@ -1,0 +1,40 @@
+"""The few moves every phone call shares, told apart from questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from ai.dialogue_acts import Act, acts, is_question
+
+
+@pytest.mark.parametrize(
+    ("text", "act"),
+    [
+        ("OK, thanks, bye!", Act.GOODBYE),
+        ("That's all, have a nice day.", Act.GOODBYE),
+        ("Thank you so much.", Act.THANKS),
+        ("Are you a real person?", Act.IDENTITY),
+        ("How are you today?", Act.HOW_ARE_YOU),
+        ("Hello?", Act.GREETING),
+        ("Sorry, can you hear me?", Act.HEARING),
+    ],
+)
+def test_acts(text: str, act: Act) -> None:
+    assert act in acts(text)
+
+
+def test_a_question_with_a_greeting_is_a_question_not_small_talk() -> None:
+    assert acts("Hi, what time do you open on Saturday?") == set()
+    assert acts("Thanks, and how much is a crown?") == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["do you do braces", "I was wondering about parking", "And on Sunday?", "where are you"],
+)
+def test_questions(text: str) -> None:
+    assert is_question(text)
+
+
+def test_a_statement_is_not_a_question() -> None:
+    assert not is_question("My tooth hurts a lot.")
