@@ -6,12 +6,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-unit lint provision test-tools bench bench-quick bench-llm clean
+.PHONY: help setup run test test-unit lint provision test-tools bench bench-quick bench-llm eval clean
 
 help:
 	@echo "make run    set up everything and start Asterisk + bridge + HTTP (Ctrl-C stops all)"
 	@echo "make test   set up everything and run the tests (unit + real Asterisk/SIP)"
 	@echo "make bench  measure on the SIP leg: ours vs naive, concurrency, pacing (10-15 min)"
+	@echo "make eval   answer quality on the SIP leg: scripted callers, scored turns (EVAL_ARGS=--quick)"
 	@echo "make lint   ruff"
 
 # llama.cpp, built once per machine into a wheel folder keyed by its version and flags.
@@ -92,6 +93,13 @@ bench: setup test-tools provision
 bench-quick: setup test-tools provision
 	$(BIN)/pip install --quiet 'matplotlib>=3.7'
 	$(BIN)/python -m bench.run --quick
+
+# Answer quality through the phone path: bench/eval/sets (tuned) and heldout (apart).
+# EVAL_ARGS="--quick" (first call of each set), "--set NAME", "--parallel 2".
+EVAL_ARGS ?=
+eval: setup test-tools provision
+	$(BIN)/pip install --quiet 'matplotlib>=3.7'
+	$(BIN)/python -m bench.eval $(EVAL_ARGS)
 
 # The installed llama.cpp alone: first-token time and tokens/s (to price build flags).
 bench-llm: setup
