@@ -24,12 +24,15 @@ def _progress(message: str) -> None:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    from bridge.agents_config import load_agents
     from bridge.bridge_process import AMI_SECRET_ENV, READY_LINE, BridgeProcess
     from bridge.pbx.instance import AMI_USER, AmiCredentials
     from bridge.stack import Stack
 
     settings = load_settings(args.config)
     brain_settings = load_brain_settings(args.config)
+    # Checked by every command, so `voicebot run` refuses a bad agent before it starts.
+    agents = load_agents(args.config, settings)
     supervised = args.command == "bridge" and args.supervised
     ami_credentials = None
     if supervised:
@@ -43,6 +46,7 @@ async def _serve(args: argparse.Namespace) -> int:
         with_asterisk=args.command in ("run", "asterisk"),
         with_bridge=args.command == "bridge",
         ami_credentials=ami_credentials,
+        agents=agents,
         progress=_progress,
     )
     child: BridgeProcess | None = None

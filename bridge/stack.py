@@ -27,16 +27,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ai import models
+from ai.agent import AgentSpec, CallInfo
 from ai.brain import Brain
 from ai.config import BrainSettings
 from ai.session import Session
 from ai.tts import PiperTts
 from ai.workers import model_executor
+from bridge.agents_config import load_agents
 from bridge.bridge_process import BridgeProcess, describe_exit
 from bridge.config import Settings, split_hostport
-from bridge.pbx.instance import AmiCredentials, AsteriskInstance
-from bridge.pbx.provision import find_or_provision
-from bridge.phone import ami
+from bridge.pbx.instance import AmiCredentials, AsteriskInstance, instance_ami_credentials
+from bridge.pbx.provision import find_asterisk, find_or_provision
+from bridge.phone import ami, call_info
 from bridge.phone.call import Call
 from bridge.phone.prompts import ensure_prompt_wav
 from bridge.phone.server import AudioSocketServer
@@ -63,23 +65,27 @@ class Stack:
         with_asterisk: bool = True,
         with_bridge: bool = True,
         ami_credentials: AmiCredentials | None = None,
+        agents: tuple[list[AgentSpec], str] | None = None,
         progress: Callable[[str], None] = print,
     ) -> None:
         self.settings = settings
         self.with_asterisk = with_asterisk
         self.with_bridge = with_bridge
         # A bridge whose Asterisk another process runs (`voicebot run`'s child) still
-        # reports that Asterisk's health, over AMI with these credentials.
+        # reports that Asterisk's health, over AMI with these credentials, and asks it
+        # for each call's agent.
         self.ami_credentials = ami_credentials
         self.progress = progress
         # Without a bridge (`voicebot asterisk`, and `voicebot run`, whose bridge is a
         # child process) only the voice is needed, for the fallback prompt.
         self.brain: Brain | None = None
         if with_bridge:
+            specs, default_agent = agents or load_agents(None, settings)
             self.brain = Brain(
                 brain_settings or BrainSettings(),
+                agents=specs,
+                default_agent=default_agent,
                 tts_voice=settings.tts_voice,
-                greeting=settings.greeting,
                 hangup_digit=settings.hangup_digit,
             )
         self.tts = (
@@ -115,14 +121,32 @@ class Stack:
             await self._start_http()
 
     async def _converse(self, call: Call) -> None:
-        """The app of every phone call: a conversation with the shared brain."""
+        """The app of every phone call: a conversation with the agent its dialplan named."""
         assert self.brain is not None
-        await Session(self.brain, call).run()
+        found = await call_info.lookup(await self._call_ami(), str(call.uuid))
+        info = found.info if found is not None else CallInfo()
+        await Session(self.brain, call, info=info).run()
 
-    async def _converse_browser(self, channel: BrowserChannel, listener: Listener) -> None:
+    async def _call_ami(self) -> AmiCredentials | None:
+        """The AMI login to ask about calls: our Asterisk's, the one `voicebot run` gave
+        its bridge child, or (`voicebot bridge` beside `voicebot asterisk`) the one that
+        Asterisk's instance holds, read at each call since each of its starts changes it."""
+        if self.asterisk is not None:
+            return self.asterisk.ami
+        if self.ami_credentials is not None:
+            return self.ami_credentials
+        return await asyncio.to_thread(self._instance_ami)
+
+    def _instance_ami(self) -> AmiCredentials | None:
+        install = find_asterisk(Path(self.settings.cache_dir))
+        return instance_ami_credentials(install, self.settings) if install else None
+
+    async def _converse_browser(
+        self, channel: BrowserChannel, listener: Listener, info: CallInfo
+    ) -> None:
         """The app of every browser session: the same brain, events pushed to the page."""
         assert self.brain is not None
-        await Session(self.brain, channel, listener=listener).run()
+        await Session(self.brain, channel, listener=listener, info=info).run()
 
     async def _start_http(self) -> None:
         """The HTTP server with the browser door (page, /ws signalling, WebRTC)."""

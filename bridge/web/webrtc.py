@@ -9,7 +9,8 @@ with 1013 "try again later"), then a ``BrowserSession`` runs:
 2. create an ``RTCPeerConnection`` with the configured STUN/TURN servers,
    add the channel's outbound track, answer (aiortc gathers our candidates
    before ``setLocalDescription`` returns), send the answer;
-3. run three tasks it owns: the app (``Session(brain, channel, listener)``),
+3. run three tasks it owns: the app (``Session(brain, channel, listener, info)``,
+   the agent the page named: ``/?agent=NAME`` opens ``/ws?agent=NAME``),
    the WebSocket reader (``hangup``, or the socket closing, ends the session)
    and the writer (session events to the page, from a bounded queue), plus the
    reader of the browser's audio track once it arrives;
@@ -27,12 +28,15 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from ai.agent import CallInfo
+from bridge.agents_config import AGENT_NAME
 from bridge.web.browser_channel import BrowserChannel
 from bridge.web.ice import keep_loopback_candidates, rtc_configuration
 from bridge.web.signalling import Hangup, Offer, SignalError, encode, error, parse_message
@@ -40,7 +44,7 @@ from bridge.web.signalling import Hangup, Offer, SignalError, encode, error, par
 log = logging.getLogger(__name__)
 
 Listener = Callable[[dict[str, Any]], None]
-BrowserApp = Callable[[BrowserChannel, Listener], Awaitable[None]]
+BrowserApp = Callable[[BrowserChannel, Listener, CallInfo], Awaitable[None]]
 
 # WebSocket close codes (RFC 6455).
 CLOSE_NORMAL = 1000
@@ -62,6 +66,19 @@ class DoorOptions:
     candidate_host: str = ""
 
 
+def page_call_info(path: str, session: str) -> CallInfo:
+    """What the page's WebSocket URL says of the call: the agent of ``?agent=NAME`` (the
+    page passes on its own query). A name that cannot be an agent's is logged and the
+    default agent answers, as for an unknown name (the brain logs those)."""
+    agent = parse_qs(urlsplit(path).query).get("agent", [""])[0]
+    if agent and not AGENT_NAME.fullmatch(agent):
+        log.warning(
+            "browser %s: %r is not an agent name: the default agent answers", session, agent
+        )
+        agent = ""
+    return CallInfo(agent=agent)
+
+
 class BrowserSession:
     """One browser, from its WebSocket opening to the end of its call."""
 
@@ -70,6 +87,7 @@ class BrowserSession:
         self.name = name
         self.app = app
         self.options = options
+        self.info = page_call_info(ws.request.path if ws.request else "", name)
         self.channel: BrowserChannel | None = None
         self.pc: RTCPeerConnection | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -191,7 +209,7 @@ class BrowserSession:
 
     async def _app(self, channel: BrowserChannel) -> None:
         try:
-            await self.app(channel, self.push)
+            await self.app(channel, self.push, self.info)
         except Exception:
             log.exception("browser %s: the session's app failed", self.name)
         finally:

@@ -134,6 +134,8 @@
       await iceGathered(pc, 5000);
       setState("connecting");
       const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+      // The page's own query goes to /ws as it is: ?token= (access) and ?agent=NAME
+      // (which agent answers; the default agent without it).
       ws = new WebSocket(`${scheme}//${location.host}${config.wsPath || "/ws"}${location.search}`);
       ws.onopen = () => ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }));
       ws.onmessage = onMessage;

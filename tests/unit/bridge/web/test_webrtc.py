@@ -16,10 +16,11 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamT
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from ai.agent import CallInfo
 from bridge.web import ice
 from bridge.web.browser_channel import BrowserChannel
 from bridge.web.http import HttpServer
-from bridge.web.webrtc import BrowserDoor, DoorOptions, Listener
+from bridge.web.webrtc import BrowserDoor, DoorOptions, Listener, page_call_info
 from tests.unit.bridge.asyncio_run import run
 
 TIMEOUT = 20.0
@@ -39,9 +40,11 @@ class FakeApp:
         self.frames = 0
         self.got_audio = asyncio.Event()
         self.channels: list[BrowserChannel] = []
+        self.infos: list[CallInfo] = []
 
-    async def __call__(self, channel: BrowserChannel, listener: Listener) -> None:
+    async def __call__(self, channel: BrowserChannel, listener: Listener, info: CallInfo) -> None:
         self.channels.append(channel)
+        self.infos.append(info)
         listener({"type": "turn", "role": "bot", "text": "hello", "latency_ms": None})
         await channel.play(b"\x10\x20" * 16000, 16000)  # one second of a (quiet) buzz
         while not channel.ended:
@@ -85,7 +88,9 @@ async def count_bytes(track: MediaStreamTrack, into: list[int]) -> None:
             into[0] += frame.samples
 
 
-async def browser_call(port: int) -> tuple[RTCPeerConnection, ClientConnection, list[int]]:
+async def browser_call(
+    port: int, query: str = ""
+) -> tuple[RTCPeerConnection, ClientConnection, list[int]]:
     """Connect like the page does: offer with candidates, answer, media both ways."""
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTrack(AudioStreamTrack())
@@ -93,7 +98,7 @@ async def browser_call(port: int) -> tuple[RTCPeerConnection, ClientConnection, 
     readers: list[asyncio.Task[None]] = []
     pc.on("track", lambda track: readers.append(asyncio.create_task(count_bytes(track, received))))
     await pc.setLocalDescription(await pc.createOffer())
-    ws = await connect(f"ws://127.0.0.1:{port}/ws")
+    ws = await connect(f"ws://127.0.0.1:{port}/ws{query}")
     await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
     answer = await next_json(ws, "answer")
     assert "127.0.0.1" in answer["sdp"]
@@ -241,3 +246,31 @@ def test_ice_server_configuration() -> None:
         {"urls": "stun:stun.example:3478"},
         {"urls": "turn:turn.example:3478", "username": "user", "credential": "secret"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "agent"),
+    [
+        ("/ws", ""),
+        ("/ws?agent=plumber", "plumber"),
+        ("/ws?token=s3cret&agent=front-desk_2", "front-desk_2"),
+        ("/ws?agent=", ""),
+        ("/ws?agent=../etc/passwd", ""),  # not an agent's name: the default agent
+        ("/ws?agent=r%C3%A9ception", ""),
+    ],
+)
+def test_the_page_names_the_agent_in_the_websocket_url(path: str, agent: str) -> None:
+    assert page_call_info(path, "web1") == CallInfo(agent=agent)
+
+
+def test_the_session_gets_the_agent_of_the_websocket_url() -> None:
+    async def main() -> None:
+        app = FakeApp()
+        async with door_serving(app) as (door, port):
+            pc, ws, _ = await browser_call(port, "?agent=plumber")
+            await asyncio.wait_for(next_json(ws, "turn"), 5)
+            assert app.infos == [CallInfo(agent="plumber")]
+            await close_browser(pc, ws)
+            await wait_for(lambda: not door.sessions)
+
+    run(main(), TIMEOUT)
