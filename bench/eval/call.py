@@ -54,7 +54,9 @@ def place_eval_call(audio: CallerAudio, sip_port: int, extension: str, workdir: 
     )
 
 
-def _question_times(record: CallRecord, audio: CallerAudio) -> list[tuple[float, float]]:
+def question_times(record: CallRecord, audio: CallerAudio) -> list[tuple[float, float]]:
+    """(start, end) of each question on the capture clock: the caller's sent speech near
+    where the WAV puts it, else the WAV's offsets from the first packet sent."""
     t0 = record.sent_times[0]
     sent = record.speech_spans(sent=True, min_gap_s=0.5)
     out = []
@@ -69,7 +71,7 @@ def cut_turns(record: CallRecord, audio: CallerAudio) -> list[TurnAudio]:
     """One ``TurnAudio`` per question of ``audio`` (an empty list if the call sent nothing)."""
     if not record.sent_times:
         return []
-    questions = _question_times(record, audio)
+    questions = question_times(record, audio)
     call_end = max(record.rtp_times[-1] + 0.02 if record.rtp_times else 0.0, record.sent_times[-1])
     heard = record.speech_spans(sent=False, min_gap_s=0.1, min_len_s=0.1)
     bye = record.time_of("BYE ", "BYE", outgoing=False)
@@ -96,6 +98,19 @@ def cut_turns(record: CallRecord, audio: CallerAudio) -> list[TurnAudio]:
             )
         )
     return turns
+
+
+def alignment_ms(record: CallRecord, audio: CallerAudio) -> float | None:
+    """Median of (question end seen in the caller's packets - where the WAV puts it): how
+    far sipp's stream lagged its WAV (a few ms; large values mean misplaced turns)."""
+    if not record.sent_times:
+        return None
+    t0 = record.sent_times[0]
+    shifts = sorted(
+        (seen - (t0 + end)) * 1000.0
+        for (_, seen), (_, end) in zip(question_times(record, audio), audio.questions, strict=True)
+    )
+    return round(shifts[len(shifts) // 2], 1) if shifts else None
 
 
 def greeting_end(record: CallRecord, audio: CallerAudio) -> float | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench import resampler
 from bench.eval import report
-from bench.eval.call import cut_turns, greeting_end, place_eval_call, transcribe
+from bench.eval.call import alignment_ms, cut_turns, greeting_end, place_eval_call, transcribe
 from bench.eval.report import TurnRow
 from bench.eval.score import RIGHT, Heard, Summary, judge
 from bench.eval.sets import HELDOUT_DIR, SETS_DIR, CallSpec, EvalSet, SetError, load_sets
@@ -166,6 +166,7 @@ def _score(call: PlannedCall, record: CallRecord, whisper) -> tuple[list[TurnRow
         "sent_audio_s": round(sent_s, 2),
         "greeting_end_s": greeting_end(record, call.audio),
         "first_question_s": call.audio.questions[0][0],
+        "question_alignment_ms": alignment_ms(record, call.audio),
     }
     if not record.sent_times:
         info["sipp_output"] = record.sipp_output[-2000:]
@@ -212,7 +213,8 @@ def main() -> int:
                 calls_info.append(info)
                 right = sum(r.verdict == RIGHT for r in call_rows)
                 print(
-                    f"eval: {call.set.name} call {call.index} ({call.spec.voice}): "
+                    f"eval: [{len(calls_info)}/{len(planned)}, {_clock(started)}] "
+                    f"{call.set.name} call {call.index} ({call.spec.voice}): "
                     f"{right}/{len(call_rows)} right",
                     flush=True,
                 )
@@ -244,6 +246,7 @@ def main() -> int:
             name: _summary_dict(report.summary_of([r for r in rows if r.set == name]))
             for name in dict.fromkeys(r.set for r in rows)
         },
+        "summary_tuned": _summary_dict(report.summary_of([r for r in rows if not r.heldout])),
         "calls": calls_info,
         "turns": [asdict(r) for r in rows],
     }
@@ -254,6 +257,11 @@ def main() -> int:
         f"(CPU reference: resampler {cpu['us_per_frame']} us/frame)"
     )
     return 0
+
+
+def _clock(started: float) -> str:
+    minutes, seconds = divmod(int(time.monotonic() - started), 60)
+    return f"{minutes}:{seconds:02d}"
 
 
 def _summary_dict(s: Summary) -> dict:

@@ -23,8 +23,19 @@ without being wrong; what the reply had to say still has to be heard.
 Names (streets, towns, people) are matched when expected, but a wrong name is
 not detected: only numbers, prices, times and weekdays are extracted.
 
-Each turn kind has one judge in ``JUDGES`` (fact, unknown, smalltalk, goodbye);
-a new kind (transfer honoured, message stored) is one more function there, and
+Each turn kind has one judge in ``JUDGES``; any kind is SILENT when nothing was heard.
+
+- fact: WRONG if a heard fact token is outside expect + allow (+ the question's),
+  listing them; else RIGHT if every expected item was heard; else MISSED (an honest
+  "I don't know" to an answerable question is MISSED, and noted).
+- unknown: YES_TO_UNKNOWN if the reply affirms ("yes", "we do", "sure", "of course";
+  not "not sure" or "we do not"), even next to a don't-know: the strict reading, as a
+  caller who hears "sure" stops listening; WRONG if it states facts; RIGHT for an
+  honest don't-know; else MISSED.
+- smalltalk: RIGHT unless it states facts (WRONG).
+- goodbye: RIGHT if the bot spoke and then hung up (its BYE), else MISSED.
+
+A new kind (transfer honoured, message stored) is one more function there, and
 ``Heard`` gains whatever the call observed that the new judge needs.
 """
 
@@ -72,42 +83,19 @@ class Verdict:
 
 # -- normalisation -------------------------------------------------------------------------
 
-_UNITS = {
-    "zero": 0,
-    "oh": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-}
+_UNITS = {w: v for v, w in enumerate("zero one two three four five six seven eight nine".split())}
+_UNITS["oh"] = 0  # "five five five oh one", "nine oh five"
 _TEENS = {
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
+    w: 10 + v
+    for v, w in enumerate(
+        "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+    )
 }
 _TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fourty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
+    w: 20 + 10 * v
+    for v, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
 }
+_TENS["fourty"] = 40  # Whisper's spelling, now and then
 _SCALES = {"hundred": 100, "thousand": 1000}
 _NUMBER_WORDS = (set(_UNITS) - {"oh"}) | set(_TEENS) | set(_TENS) | set(_SCALES)
 _HOURS = {w: v for w, v in {**_UNITS, **_TEENS}.items() if 1 <= v <= 12 and w != "oh"}
@@ -131,7 +119,7 @@ def _minutes_at(words: list[str], i: int) -> tuple[int, int] | None:
     """Minutes spoken from ``i`` ("thirty", "forty five", "fifteen", "oh five") and the
     index after them, or None."""
     w = words[i] if i < len(words) else ""
-    if w in _TEENS and _TEENS[w] >= 10:
+    if w in _TEENS:
         return _TEENS[w], i + 1
     if w in _TENS and _TENS[w] <= 50:
         nxt = words[i + 1] if i + 1 < len(words) else ""
