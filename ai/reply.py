@@ -103,10 +103,23 @@ async def agent_reply(replies: Replies, reply: Reply, messages: Messages) -> Non
                 reply.record.stamp("llm_first_token", loop.time())
                 generated += piece
         text = responder.checked(clean_for_speech(generated))
-    for sentence in split_sentences(text):
-        await replies.speak(sentence, reply)
+    for chunk in speech_chunks(text):
+        await replies.speak(chunk, reply)
     if decision.hang_up:
         replies.supervisor.spawn(_hang_up_when_said(replies), "goodbye")
+
+
+def speech_chunks(text: str, long_words: int = 12, min_words: int = 5) -> list[str]:
+    """The owner's sentences, the first one cut at a comma when it is long: the caller
+    hears it start after a few words' synthesis, not the whole sentence's."""
+    chunks = split_sentences(text)
+    if chunks and len(chunks[0].split()) > long_words:
+        words = chunks[0].split()
+        for i in range(min_words, len(words) - min_words):
+            if words[i - 1].endswith(","):
+                chunks[:1] = [" ".join(words[:i]), " ".join(words[i:])]
+                break
+    return chunks
 
 
 async def _hang_up_when_said(replies: Replies) -> None:

@@ -32,18 +32,20 @@ from bench.sipcaller import CallRecord, CallScript, make_dialogue_wav, place_cal
 RESULTS = Path(__file__).resolve().parent / "results"
 GREETING_WAIT_S = 7.0
 
-# Questions that tiny.en still understands in espeak-ng's voice after mu-law at 8 kHz.
+# What a caller asks the default example agent (agents/riverside-dental.md), in words
+# tiny.en still understands in espeak-ng's voice after mu-law at 8 kHz: mostly facts it
+# has, two it has not (an honest "I don't know" is a reply too), one piece of chat.
 QUESTIONS = [
-    "What is the weather like today?",
-    "Which planet do we live on?",
-    "Do you like music?",
-    "What is the biggest ocean on Earth?",
-    "What color is the sky on a clear day?",
-    "What is the capital of France?",
-    "Where is the Eiffel Tower?",
-    "What is two plus two?",
-    "How many days are there in a week?",
-    "Can you tell me a short story?",
+    "What time do you open on Saturday?",
+    "How much is a cleaning?",
+    "Where are you located?",
+    "Do you do braces?",
+    "Can I park at the practice?",
+    "Do you take credit cards?",
+    "My tooth really hurts.",
+    "Who is the dentist?",
+    "Are you open on Sunday?",
+    "Do you sell toothbrushes?",
 ]
 
 

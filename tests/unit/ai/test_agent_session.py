@@ -40,3 +40,15 @@ def test_fact_answer_needs_no_llm_and_goodbye_hangs_up() -> None:
             brain.close()
 
     asyncio.run(scenario())
+
+
+def test_a_long_first_sentence_starts_at_a_comma() -> None:
+    from ai.reply import speech_chunks
+
+    long = "If the power goes out at night, the back door stays locked until morning."
+    assert speech_chunks(long + " Call us.") == [
+        "If the power goes out at night,",
+        "the back door stays locked until morning.",
+        "Call us.",
+    ]
+    assert speech_chunks("Saturday: 9 am to 1 pm.") == ["Saturday: 9 am to 1 pm."]
