@@ -100,6 +100,9 @@ def acts(text: str) -> set[Act]:
 
 
 def is_question(text: str) -> bool:
-    """A question, direct ("what time...?", "do you...") or indirect ("I was wondering...")."""
+    """A question, direct ("what time...?", "do you...") or indirect ("I was wondering..."),
+    in any clause: "I chipped a tooth, is there any chance of being seen today"."""
     text = text.strip()
-    return text.endswith("?") or bool(_QUESTION_START.match(text) or _INDIRECT.search(text))
+    if text.endswith("?") or _INDIRECT.search(text):
+        return True
+    return any(_QUESTION_START.match(c) for c in re.split(r"[,.;:!]\s*", text) if c)

@@ -38,3 +38,7 @@ def test_questions(text: str) -> None:
 
 def test_a_statement_is_not_a_question() -> None:
     assert not is_question("My tooth hurts a lot.")
+
+
+def test_a_question_in_a_later_clause() -> None:
+    assert is_question("I chipped my tooth last night, is there any chance of being seen today")
