@@ -23,6 +23,7 @@ import numpy as np
 
 from bench.sipcaller import PHONE_RATE, rms_dbfs
 from bridge.media.resample import StreamResampler
+from bridge.phone.prompts import write_wav
 
 PIPER_LENGTH_SCALE = 1.15
 ESPEAK_SPEED_WPM = 150
@@ -125,11 +126,7 @@ def build_call_audio(
     pcm = np.concatenate(pieces)
     path.parent.mkdir(parents=True, exist_ok=True)
     linear = path.with_suffix(".s16.wav")
-    with wave.open(str(linear), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(PHONE_RATE)
-        w.writeframes(pcm.tobytes())
+    write_wav(linear, pcm.tobytes(), PHONE_RATE)
     # sipp's rtp_stream plays 8 kHz mu-law WAV files.
     subprocess.run(
         ["sox", str(linear), "-r", str(PHONE_RATE), "-c", "1", "-e", "u-law", str(path)],
