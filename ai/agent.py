@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from ai import knowledge
+from ai.embedding import SentenceEncoder
 from ai.knowledge import Knowledge
 from ai.responder import Responder
 from ai.retrieval import FactIndex
@@ -52,9 +53,12 @@ class Agent:
     the call's own ``Responder``.
     """
 
-    def __init__(self, spec: AgentSpec, tts: PiperTts) -> None:
+    def __init__(
+        self, spec: AgentSpec, tts: PiperTts, encoder: SentenceEncoder | None = None
+    ) -> None:
         self.spec = spec
         self.tts = tts
+        self.encoder = encoder
         self.knowledge: Knowledge | None = None
         self.index: FactIndex | None = None
         self.greeting_pcm = b""
@@ -75,8 +79,8 @@ class Agent:
                 self.spec.knowledge,
             )
             if not self.knowledge.empty:
-                self.index = FactIndex(self.knowledge)
-                self.index.find("warm up")  # bm25s's one-off costs, here and not on a call
+                self.index = FactIndex(self.knowledge, encoder=self.encoder)
+                self.index.find("warm up")  # one-off costs (bm25s, ONNX), here and not on a call
         else:
             log.warning("agent %s has no facts file: the LLM answers its calls alone", self.name)
         if self.spec.greeting:

@@ -19,12 +19,13 @@ import numpy as np
 from ai import models
 from ai.agent import Agent, AgentSpec
 from ai.config import BrainSettings
+from ai.embedding import SentenceEncoder
 from ai.llm import LlmBackend, LlmOptions
 from ai.llm_llama import LlamaCppBackend
-from ai.stt import WhisperStt
+from ai.stt import SttOptions, WhisperStt
 from ai.tts import PiperTts
 from ai.vad import SileroVad
-from ai.workers import lower_priority
+from ai.workers import lower_priority, model_executor
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,20 @@ class Brain:
         self.tts = PiperTts(models.piper_voice(tts_voice))
         specs = list(agents) or [AgentSpec("default", greeting=greeting)]
         voices: dict[str, PiperTts] = {"": self.tts}
+        self.encoder: SentenceEncoder | None = None
+        if settings.embedding_model != "off" and any(s.knowledge for s in specs):
+            self.encoder = SentenceEncoder(
+                models.embedding_model(settings.embedding_model),
+                models.embedding_tokenizer(settings.embedding_model),
+            )
+        # Deciding a turn (retrieval, with a sentence encoding of the question: ~5 ms) runs
+        # here, off the event loop; one thread, as turns are decided one at a time each.
+        self.text_executor = model_executor("decide", 1)
         self.agents: dict[str, Agent] = {}
         for spec in specs:
             if spec.voice not in voices:
                 voices[spec.voice] = PiperTts(models.piper_voice(spec.voice))
-            self.agents[spec.name] = Agent(spec, voices[spec.voice])
+            self.agents[spec.name] = Agent(spec, voices[spec.voice], self.encoder)
         self._voices = list(voices.values())
         self.default_agent = default_agent or specs[0].name
         if self.default_agent not in self.agents:
@@ -61,6 +71,7 @@ class Brain:
             models.whisper_model(settings.stt_model),
             threads=settings.stt_threads,
             workers=settings.stt_workers,
+            options=SttOptions(beam_size=settings.stt_beam_size),
         )
         self.vad = SileroVad()
         # The VAD stays at normal priority: it costs about 60 us per 32 ms window, and
@@ -96,6 +107,8 @@ class Brain:
             voice.load()
         self.stt.load()
         self.llm.load()
+        if self.encoder is not None:
+            self.encoder.load()
         for agent in self.agents.values():
             agent.load()
         self.apology_pcm = self.tts.synthesize_sync(self.settings.apology)
@@ -138,6 +151,7 @@ class Brain:
         self.stt.close()
         self.llm.close()
         self.vad_executor.shutdown(wait=False, cancel_futures=True)
+        self.text_executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _make_llm(s: BrainSettings) -> LlmBackend:

@@ -83,6 +83,12 @@ _INDIRECT = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[a-z']+")
+# A short turn that ends in a goodbye is one, whatever the recogniser made of the words
+# before it ("brilliant, sunk, bye"); "thanks by" is how Whisper often spells "thanks, bye".
+_ENDS_IN_GOODBYE = re.compile(
+    r"(?:\b(?:good ?bye|bye(?:[- ]bye)?)|\b(?:thanks?|thank you|cheers)\W+by)\W*$", re.IGNORECASE
+)
+_SHORT_CLOSING_WORDS = 5
 
 
 def acts(text: str) -> set[Act]:
@@ -90,6 +96,12 @@ def acts(text: str) -> set[Act]:
     words = _WORD.findall(text.lower())
     if not words:
         return set()
+    if (
+        len(words) <= _SHORT_CLOSING_WORDS
+        and _ENDS_IN_GOODBYE.search(text.strip())
+        and not is_question(text)
+    ):
+        return {Act.GOODBYE}
     found = {act for act, pattern in _PATTERNS.items() if pattern.search(text.strip())}
     if not found:
         return set()

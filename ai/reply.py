@@ -89,7 +89,12 @@ async def agent_reply(replies: Replies, reply: Reply, messages: Messages) -> Non
     """The responder's decision: the business's own sentences, a line, or checked chat."""
     loop = asyncio.get_running_loop()
     responder = replies.responder
-    decision = responder.decide(messages[-1]["content"], replies.conversation.last_user())
+    decision = await loop.run_in_executor(
+        replies.brain.text_executor,
+        responder.decide,
+        messages[-1]["content"],
+        replies.conversation.last_user(),
+    )
     reply.record.stamp("decided", loop.time())
     reply.record.answer = decision.kind.value
     text = decision.text

@@ -27,6 +27,11 @@ For a caller's words, ``find()``:
    are your hours?") every fact of the best section that states it, in the
    owner's order, at most ``max_facts``.
 
+With a sentence encoder (ai/embedding.py), meaning counts too (ai/fact_meaning.py): a
+question word the fact lacks earns partial credit when it is close to one of the fact's
+words, and the question's cosine to the fact adds to the score as far as the fact
+covers the question's words at all. Without an encoder the index is purely lexical.
+
 A follow-up ("and on Sunday?", "how much is that?") has few terms of its own:
 when the question points back (a pronoun, "and...", "what about...") or alone
 does not reach ``min_coverage``, and the previous question is given, the two are
@@ -45,6 +50,8 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from ai.embedding import SentenceEncoder
+from ai.fact_meaning import FactVectors, Meaning
 from ai.fact_types import asked_kinds, concept_stems, day_of, days_in, held_kinds
 from ai.knowledge import Fact, Knowledge
 from ai.words import ANAPHORA, FILLER, RELATIVE_DAYS, WORD, rarity, root
@@ -90,6 +97,7 @@ class FactIndex:
         min_coverage_numbers: float = 0.65,
         max_facts: int = 4,
         section_weight: float = 0.3,
+        encoder: SentenceEncoder | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.min_coverage = min_coverage
@@ -117,6 +125,7 @@ class FactIndex:
         if corpus:
             self._bm25 = bm25s.BM25()
             self._bm25.index(corpus, show_progress=False)
+        self._vectors = FactVectors(knowledge, encoder, FILLER) if encoder and corpus else None
 
     def terms(self, text: str) -> list[tuple[str, str]]:
         """(stem, word) of each content word of ``text`` (filler and stop words removed); a
@@ -149,7 +158,8 @@ class FactIndex:
             return None
         query = self._query(question, today)
         before = self._query(previous, today) if previous else _Query({}, {})
-        found = None if query.empty else self._search(query, before)
+        meaning = self._vectors.meaning(question, self.terms) if self._vectors else None
+        found = None if query.empty else self._search(query, before, meaning)
         refers_back = bool(previous and ANAPHORA.search(question))
         if previous and (refers_back or found is None or found.coverage < self.min_coverage):
             merged = _Query(
@@ -158,7 +168,7 @@ class FactIndex:
             )
             if query.terms and set(query.terms) <= set(before.terms):
                 merged = _Query({}, {})  # the same question again: nothing new to combine
-            again = None if merged.empty else self._search(merged, _Query({}, {}))
+            again = None if merged.empty else self._search(merged, _Query({}, {}), meaning)
             if again is not None and (
                 found is None
                 or again.coverage > found.coverage
@@ -173,7 +183,7 @@ class FactIndex:
             return None  # a partial match that would state a number: too risky to say
         return found
 
-    def _coverage(self, i: int, q: _Query) -> float:
+    def _coverage(self, i: int, q: _Query, meaning: Meaning | None = None) -> float:
         """Share of the question's words the fact holds, times a penalty for each asked kind
         it does not state and each asked day it does not hold: "how long does X take" is
         not answered by X's price, nor "on Saturday" by a fact about Mondays."""
@@ -183,7 +193,12 @@ class FactIndex:
             if day_of(term) == term:
                 continue
             total += w
-            got += w if term in own else w * CONTEXT_MATCH if term in context else 0.0
+            if term in own:
+                got += w
+            elif term in context:
+                got += w * CONTEXT_MATCH
+            elif meaning is not None:
+                got += w * meaning.word_credit(i, term)
         share = got / total if total > 0 else 1.0
         for kind, cue in q.kinds.items():
             if kind in self._kinds[i] or cue & own:
@@ -206,7 +221,7 @@ class FactIndex:
             return np.zeros(len(self._own))
         return np.asarray(self._bm25.get_scores(words), dtype=np.float64)
 
-    def _search(self, q: _Query, before: _Query) -> Found | None:
+    def _search(self, q: _Query, before: _Query, meaning: Meaning | None = None) -> Found | None:
         """Best facts for ``q``; the previous question's words (``before``) only break ties
         ("do you see kids?" then "do I pay for their checkup?": the child's checkup)."""
         n = len(self._own)
@@ -214,9 +229,13 @@ class FactIndex:
         sections = np.zeros(int(self._section_of.max()) + 1)
         np.add.at(sections, self._section_of, scores)
         combined = scores + self.section_weight * sections[self._section_of]
-        coverage = np.array([self._coverage(i, q) for i in range(n)])
-        # Coverage decides; BM25 orders facts that cover the question equally.
-        order = np.lexsort((-combined, -np.round(coverage, 6)))
+        coverage = np.array([self._coverage(i, q, meaning) for i in range(n)])
+        if meaning is None:
+            # Coverage decides; BM25 orders facts that cover the question equally.
+            order = np.lexsort((-combined, -np.round(coverage, 6)))
+        else:
+            coverage, ranking = meaning.blend(coverage)
+            order = np.argsort(-ranking, kind="stable")
         best = int(order[0])
         if coverage[best] <= 0.0:
             return None

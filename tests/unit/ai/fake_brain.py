@@ -106,6 +106,7 @@ class FakeBrain:
         self.settings = BrainSettings(apology=APOLOGY, partial_interval_ms=0)
         self.vad = FakeVad()
         self.vad_executor = ThreadPoolExecutor(1, thread_name_prefix="fake-vad")
+        self.text_executor = ThreadPoolExecutor(1, thread_name_prefix="fake-decide")
         self.stt = FakeStt()
         self.llm = FakeLlm()
         self.tts = FakeTts()
@@ -129,6 +130,7 @@ class FakeBrain:
 
     def close(self) -> None:
         self.vad_executor.shutdown(wait=False)
+        self.text_executor.shutdown(wait=False)
 
 
 class FakeChannel:

@@ -23,6 +23,17 @@ def test_acts(text: str, act: Act) -> None:
     assert act in acts(text)
 
 
+@pytest.mark.parametrize("text", ["Brilliant, sunk, bye!", "lovely thanks by", "Okay, Karen. Bye."])
+def test_a_short_turn_ending_in_bye_is_a_goodbye_whatever_came_before(text: str) -> None:
+    """The recogniser often garbles the words before a goodbye; the goodbye still counts."""
+    assert acts(text) == {Act.GOODBYE}
+
+
+@pytest.mark.parametrize("text", ["Can I drop by?", "What time do you close, bye", "stand by"])
+def test_by_or_bye_in_a_question_or_phrase_is_not_a_goodbye(text: str) -> None:
+    assert Act.GOODBYE not in acts(text)
+
+
 def test_a_question_with_a_greeting_is_a_question_not_small_talk() -> None:
     assert acts("Hi, what time do you open on Saturday?") == set()
     assert acts("Thanks, and how much is a crown?") == set()

@@ -104,3 +104,41 @@ def test_retrieval_is_well_under_ten_ms(index: FactIndex) -> None:
     for _ in range(20):
         index.find("how much is a birthday cake for ten people", previous="hi there")
     assert (time.perf_counter() - started) / 20 < 0.010
+
+
+@pytest.fixture(scope="module")
+def meaning_index() -> FactIndex:
+    from ai import models
+    from ai.embedding import SentenceEncoder
+
+    encoder = SentenceEncoder(models.embedding_model(), models.embedding_tokenizer())
+    return FactIndex(parse(FACTS), encoder=encoder)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how much for a marriage cake", "A wedding cake starts at $300."),
+        ("how far ahead should I ask for a cake", "Please order cakes at least 3 days"),
+    ],
+)
+def test_meaning_finds_what_other_words_ask(
+    index: FactIndex, meaning_index: FactIndex, question: str, expected: str
+) -> None:
+    assert answer(index, question) is None  # the owner's words are not the caller's
+    found = answer(meaning_index, question)
+    assert found is not None and found.startswith(expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["do you sell coffee", "do you do gluten free bread", "is there parking", "do you deliver"],
+)
+def test_meaning_does_not_answer_what_the_facts_do_not_hold(
+    meaning_index: FactIndex, question: str
+) -> None:
+    assert answer(meaning_index, question) is None
+
+
+def test_meaning_keeps_the_day_asked(meaning_index: FactIndex) -> None:
+    assert answer(meaning_index, "what time do you open on saturday") == "Saturday: 8 am to 2 pm."
