@@ -34,6 +34,7 @@ class AgentSpec:
     knowledge: str = ""  # the business's facts (Markdown); "" = an agent without facts
     persona: str = ""  # "" = a plain receptionist persona built from the facts' title
     voice: str = ""  # a Piper .onnx; "" = the embedded voice
+    digits: tuple[tuple[str, str], ...] = ()  # (key, line spoken when the caller presses it)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Agent:
         self.knowledge: Knowledge | None = None
         self.index: FactIndex | None = None
         self.greeting_pcm = b""
+        self.digit_lines: dict[str, tuple[str, bytes]] = {}  # key -> (line, its audio)
 
     @property
     def name(self) -> str:
@@ -85,6 +87,9 @@ class Agent:
             log.warning("agent %s has no facts file: the LLM answers its calls alone", self.name)
         if self.spec.greeting:
             self.greeting_pcm = self.tts.synthesize_sync(self.spec.greeting)
+        # Rendered now, like the greeting: a key press is answered without waiting for TTS.
+        for key, line in self.spec.digits:
+            self.digit_lines[key] = (line, self.tts.synthesize_sync(line))
 
     def responder(self) -> Responder:
         """A fresh responder for one call."""

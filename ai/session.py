@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 ``Session.run()`` starts the call's tasks under its ``CallSupervisor``
-(ai/supervisor.py): the greeting, the DTMF reader and the audio task. The audio
+(ai/supervisor.py): the greeting, the keypad (ai/keypad.py) and the audio task. The audio
 task gives each 16 kHz frame to ``Hearing`` (ai/hearing.py), scores whole VAD
 windows on the VAD's worker thread and routes the ``TurnTaker``'s events here:
 
@@ -35,6 +35,7 @@ from ai.backchannel import is_backchannel
 from ai.brain import Brain
 from ai.channel import BRAIN_RATE, Channel
 from ai.hearing import Hearing
+from ai.keypad import Keypad
 from ai.live_feed import LiveFeed, SessionListener
 from ai.memory import Conversation
 from ai.naive import naive_reply
@@ -132,8 +133,13 @@ class Session:
             self.info.dialled or "unknown",
         )
         try:
-            self.supervisor.spawn(self._greet(), "greet")
-            self.supervisor.spawn(self._dtmf_loop(), "dtmf")
+            if self.agent.greeting_pcm:
+                self.supervisor.spawn(
+                    self.say(self.agent.spec.greeting, self.agent.greeting_pcm), "greet"
+                )
+            lines = self.agent.digit_lines
+            keypad = Keypad(self.ch, self.brain.hangup_digit, lines, self, self.supervisor.spawn)
+            self.supervisor.spawn(keypad.run(), "dtmf")
             self.supervisor.spawn(self._audio_loop(), "audio")
             await self.ch.wait_ended()
         finally:
@@ -150,10 +156,7 @@ class Session:
     async def _fail(self, task_name: str) -> None:
         """A task of this call crashed: stop the reply, say sorry, hang up."""
         try:
-            await Replies.cancel(self._pending)
-            await Replies.cancel(self._reply)
-            self.ch.flush_output()
-            self.ch.resume_output()
+            await self.stop_speaking()
             async with asyncio.timeout(FAIL_APOLOGY_TIMEOUT_S):
                 await self.replies.play(self.brain.apology_pcm, None, self.brain.tts.sample_rate)
                 await self.ch.wait_output_idle()
@@ -163,15 +166,6 @@ class Session:
             await self.ch.hangup(f"internal error in {task_name}")
 
     # -- inputs -------------------------------------------------------------------------
-
-    async def _dtmf_loop(self) -> None:
-        digit = self.brain.hangup_digit
-        while True:
-            event = await self.ch.events.get()
-            log.info("session %s: DTMF %s", self.ch.name, event.digit)
-            if digit and event.digit == digit:
-                await self.ch.hangup(f"caller pressed {event.digit}")
-                return
 
     async def _audio_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -266,6 +260,12 @@ class Session:
         for event in self.turns.resolve_interjection(backchannel, now):
             await self._on_turn_event(event)
 
+    async def stop_speaking(self) -> None:
+        await Replies.cancel(self._pending)
+        await Replies.cancel(self._reply)
+        self.ch.flush_output()
+        self.ch.resume_output()
+
     async def _cancel_pending(self) -> None:
         pending, self._pending = self._pending, None
         await Replies.cancel(pending)
@@ -284,16 +284,16 @@ class Session:
             log.exception("session %s: speech recognition failed", self.ch.name)
             return None
 
-    async def _greet(self) -> None:
-        agent = self.agent
-        if not agent.greeting_pcm:
-            return
+    async def say(self, text: str, pcm: bytes) -> None:
+        """A fixed line already rendered (the greeting, a key's line), as the bot's turn."""
         self.turns.bot_turn()
-        onset = self.ch.next_speech_onset()
-        await self.replies.play(agent.greeting_pcm, None)
-        await onset  # cancelled (ending this task) if the channel ends first
-        self.turns.bot_started()
-        self.conversation.add_assistant(agent.spec.greeting)
-        self.feed.emit({"type": "turn", "role": "bot", "text": agent.spec.greeting})
-        await self.ch.wait_output_idle()
-        self.turns.reply_finished()
+        try:
+            onset = self.ch.next_speech_onset()
+            await self.replies.play(pcm, None)
+            await onset  # cancelled (ending this task) if the channel ends first
+            self.turns.bot_started()
+            self.conversation.add_assistant(text)
+            self.feed.emit({"type": "turn", "role": "bot", "text": text})
+            await self.ch.wait_output_idle()
+        finally:
+            self.turns.reply_finished()

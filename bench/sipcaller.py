@@ -144,10 +144,10 @@ def _cdata(text: str) -> str:
 class CallScript:
     """What the caller does once the call is answered.
 
-    ``audio`` is streamed (looped when ``loop_audio``) from the answer on. Then either the
-    caller hangs up after ``hangup_after_ms``, or (``hangup_after_ms`` None) it sends DTMF
-    ``dtmf`` after ``dtmf_after_ms`` (if set) and waits up to ``expect_bye_within_ms`` for
-    the other side's BYE.
+    ``audio`` is streamed (looped when ``loop_audio``) from the answer on. The caller sends
+    DTMF ``dtmf`` after ``dtmf_after_ms`` (if set); then it either hangs up
+    ``hangup_after_ms`` later, or (``hangup_after_ms`` None) waits up to
+    ``expect_bye_within_ms`` for the other side's BYE.
     """
 
     audio: Path
@@ -170,31 +170,33 @@ class CallScript:
             + "</send>",
             f'<nop><action><exec rtp_stream="{self.audio},{loops},0"/></action></nop>',
         ]
+        if self.dtmf:
+            body = f"Signal={self.dtmf}\nDuration=160\n"
+            steps += [
+                f'<pause milliseconds="{self.dtmf_after_ms}"/>',
+                "<send>"
+                + _cdata(
+                    _IN_DIALOG.format(
+                        method="INFO",
+                        cseq=2,
+                        extra="Content-Type: application/dtmf-relay\n",
+                        body=body,
+                    )
+                )
+                + "</send>",
+                '<recv response="200"/>',
+            ]
         if self.hangup_after_ms is not None:
             steps += [
                 f'<pause milliseconds="{self.hangup_after_ms}"/>',
                 '<send retrans="500">'
-                + _cdata(_IN_DIALOG.format(method="BYE", cseq=2, extra="", body=""))
+                + _cdata(
+                    _IN_DIALOG.format(method="BYE", cseq=3 if self.dtmf else 2, extra="", body="")
+                )
                 + "</send>",
                 '<recv response="200" crlf="true"/>',
             ]
         else:
-            if self.dtmf:
-                body = f"Signal={self.dtmf}\nDuration=160\n"
-                steps += [
-                    f'<pause milliseconds="{self.dtmf_after_ms}"/>',
-                    "<send>"
-                    + _cdata(
-                        _IN_DIALOG.format(
-                            method="INFO",
-                            cseq=2,
-                            extra="Content-Type: application/dtmf-relay\n",
-                            body=body,
-                        )
-                    )
-                    + "</send>",
-                    '<recv response="200"/>',
-                ]
             steps += [
                 f'<recv request="BYE" timeout="{self.expect_bye_within_ms}"/>',
                 f"<send>{_cdata(_OK_TO_BYE)}</send>",

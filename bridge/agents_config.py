@@ -71,14 +71,37 @@ def _voice_file(value: str, base: Path) -> str:
     return str(path)
 
 
+DIGIT_KEYS = "0123456789*"  # "#" is the hangup digit, and stays so
+SAY = "say:"
+
+
+def _digits(value: dict[str, Any], base: Path) -> tuple[tuple[str, str], ...]:
+    """``[agents.NAME.digits]``: ``"1" = "say:We are open..."``: what a key press says."""
+    out: list[tuple[str, str]] = []
+    for digit, action in value.items():
+        if len(digit) != 1 or digit not in DIGIT_KEYS:
+            hint = " ('#' hangs up)" if digit == "#" else ""
+            raise _Invalid(f"{digit!r}: a key is one of {' '.join(DIGIT_KEYS)}{hint}")
+        if not isinstance(action, str):
+            raise _Invalid(f'{digit!r}: must be a string like "say:...", got {action!r}')
+        if not action.startswith(SAY) or not action[len(SAY) :].strip():
+            raise _Invalid(
+                f"{digit!r} = {action!r}: the action this version knows is "
+                f'"say:TEXT" (the line spoken when the caller presses {digit})'
+            )
+        out.append((digit, action[len(SAY) :].strip()))
+    return tuple(out)
+
+
 # One line per key: its TOML type, and how a value becomes the AgentSpec field (given the
-# folder relative paths start from). Next to come: "transfer_to": (str, _text),
-# "take_messages": (bool, ...), and the [agents.NAME.digits] table as "digits": (dict, ...).
+# folder relative paths start from). Next to come: "transfer_to": (str, _text) and
+# "take_messages": (bool, ...), with "transfer" and "message" digit actions.
 _KEYS: dict[str, tuple[type, Callable[[Any, Path], Any]]] = {
     "greeting": (str, _text),
     "knowledge": (str, _facts_file),
     "persona": (str, _text),
     "voice": (str, _voice_file),
+    "digits": (dict, _digits),
 }
 
 

@@ -29,6 +29,7 @@ __all__ = ["browser_tools"]  # a fixture: pytest finds it by its name in this mo
 DENTAL = "Good morning, this is the dental surgery. How can I help?"
 PLUMBING = "Hello, plumbing and heating here. What is the problem?"
 UNKNOWN_EXTENSION = "300"
+KEY_LINE = "The surgery opens at eight in the morning."
 LOOKUP = re.compile(
     r"call (?P<call>[0-9a-f-]{36}): channel (?P<channel>\S+), agent '(?P<agent>[^']*)', "
     r"caller '(?P<caller>[^']*)', dialled '(?P<dialled>[^']*)' \(AMI lookup (?P<ms>[\d.]+) ms\)"
@@ -67,6 +68,7 @@ def agents_stack(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Itera
             # The plumber first: the default is the one default_agent names, not the first.
             f'[agents.plumber]\ngreeting = "{PLUMBING}"\nknowledge = "facts/plumbing.md"\n'
             f'[agents.reception]\ngreeting = "{DENTAL}"\nknowledge = "facts/dental.md"\n'
+            f'[agents.reception.digits]\n"1" = "say:{KEY_LINE}"\n'
         )
     proc = VoicebotProcess("run", config, workdir / "run.log")
     try:
@@ -160,3 +162,25 @@ def test_the_page_names_its_agent_in_its_address(
         turns = parse_result(browser.stdout, browser.stderr)["turns"]
         results[query] = [t["text"] for t in turns if t["role"] == "bot"]
     assert results == {"?agent=plumber": [PLUMBING], "?agent=no_such_agent": [DENTAL], "": [DENTAL]}
+
+
+def test_a_key_of_the_agents_menu_says_its_line_and_cuts_the_greeting_short(
+    agents_stack: tuple, whisper, tmp_path: Path
+) -> None:
+    """The caller presses 1 during the greeting: the greeting stops and the key's line is
+    said (the DTMF goes caller -> Asterisk (SIP INFO) -> AudioSocket -> the session)."""
+    proc, ports = agents_stack
+    silence = make_silence_wav(2, tmp_path / "silence.wav")
+    record = place_call(
+        CallScript(
+            audio=silence, loop_audio=True, dtmf="1", dtmf_after_ms=1500, hangup_after_ms=6000
+        ),
+        workdir=tmp_path,
+        sip_port=ports.sip,
+        extension="100",
+    )
+    assert record.ok, f"sipp reported a failed call:\n{record.sipp_output}"
+    heard = transcribe(whisper, record.received_pcm()).lower()
+    assert "opens at" in heard and "morning" in heard, f"the caller heard {heard!r}"
+    assert "how can i help" not in heard, f"the greeting was not cut short: {heard!r}"
+    assert re.search(r"DTMF 1\b", proc.output()), proc.output()[-3000:]

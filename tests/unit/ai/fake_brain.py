@@ -95,6 +95,7 @@ class FakeAgent:
         self.name = self.spec.name
         self.tts = FakeTts()
         self.greeting_pcm = speech(greeting) if greeting else b""
+        self.digit_lines: dict[str, tuple[str, bytes]] = {}
         self.knowledge = knowledge
 
     def responder(self) -> Responder:

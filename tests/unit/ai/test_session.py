@@ -179,6 +179,26 @@ def test_hangup_digit_ends_the_call_without_an_apology() -> None:
     run(scenario)
 
 
+def test_a_menu_key_says_its_line_and_other_keys_do_nothing() -> None:
+    line = "Our hours are nine to five."
+
+    async def scenario(holder: list[FakeBrain]) -> None:
+        brain = FakeBrain()
+        holder.append(brain)
+        brain.agent.digit_lines = {"1": (line, line.encode())}
+        ch, session, task = await converse(brain, "keys")
+        ch.events.put_nowait(Dtmf("7"))  # not on the menu
+        ch.events.put_nowait(Dtmf("1"))
+        await until(lambda: line in ch.said)
+        assert ch.said == [GREETING, line] and not ch.hangups
+        await say(ch)  # the conversation goes on after the key
+        await until(lambda: "See you soon." in ch.said)
+        await finish(ch, task)
+        assert not session.supervisor.failures and not leftover_tasks()
+
+    run(scenario)
+
+
 def test_the_session_refuses_a_channel_at_another_rate() -> None:
     ch = FakeChannel("8k")
     ch.sample_rate = 8000  # type: ignore[misc]

@@ -152,6 +152,12 @@ def test_load_settings_accepts_the_agent_tables(tmp_path: Path) -> None:
         ('agents = "reception"\n', "agents", "must be tables"),
         ('[voicebot]\ndefault_agent = "b"\n[agents.a]\n', "default_agent", "no agent 'b'"),
         ('[voicebot]\ndefault_agent = "dentist"\n', "default_agent", "reception, plumber"),
+        ('[agents.a.digits]\n"#" = "say:Hi"\n', "[agents.a] digits", "'#' hangs up"),
+        ('[agents.a.digits]\n"12" = "say:Hi"\n', "[agents.a] digits", "a key is one of"),
+        ('[agents.a.digits]\n"1" = 5\n', "[agents.a] digits", "must be a string"),
+        ('[agents.a.digits]\n"1" = "say:  "\n', "[agents.a] digits", "say:TEXT"),
+        ('[agents.a.digits]\n"0" = "transfer"\n', "[agents.a] digits", "say:TEXT"),
+        ('[agents.a]\ndigits = "1"\n', "[agents.a] digits", "must be dict"),
     ],
 )
 def test_errors_name_the_file_and_the_key(tmp_path: Path, text: str, key: str, why: str) -> None:
@@ -179,3 +185,12 @@ def test_a_missing_embedded_facts_file_is_named(
     monkeypatch.setattr("bridge.agents_config.PROJECT_ROOT", tmp_path)
     with pytest.raises(ConfigError, match=r"embedded agents: \[agents.reception\] knowledge"):
         load_agents()
+
+
+def test_digits_say_their_lines(tmp_path: Path) -> None:
+    path = config_file(
+        tmp_path,
+        '[agents.a]\n[agents.a.digits]\n"1" = "say: We open at 9. "\n"*" = "say:Bye for now."\n',
+    )
+    (spec,), _ = load_agents(path)
+    assert spec.digits == (("1", "We open at 9."), ("*", "Bye for now."))
