@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ai import knowledge
+from ai import knowledge, transfer
 from ai.embedding import SentenceEncoder
 from ai.knowledge import Knowledge
 from ai.responder import Responder
@@ -35,6 +35,8 @@ class AgentSpec:
     persona: str = ""  # "" = a plain receptionist persona built from the facts' title
     voice: str = ""  # a Piper .onnx; "" = the embedded voice
     digits: tuple[tuple[str, str], ...] = ()  # (key, line spoken when the caller presses it)
+    transfer_to: str = ""  # "context,exten,priority" where a person answers; "" = none
+    transfer_keys: tuple[str, ...] = ()  # keys that put the caller through ("0" by default)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class CallInfo:
     agent: str = ""  # the agent named for this call ("" = the default agent)
     caller: str = ""  # the caller's number (CALLERID(num)), as the trunk gave it
     dialled: str = ""  # the number the caller dialled (the DID), as the trunk gave it
+    # Back from a transfer that found nobody: the Dial's status (NOANSWER, BUSY, ...).
+    transfer_status: str = ""
 
 
 class Agent:
@@ -64,6 +68,7 @@ class Agent:
         self.index: FactIndex | None = None
         self.greeting_pcm = b""
         self.digit_lines: dict[str, tuple[str, bytes]] = {}  # key -> (line, its audio)
+        self.transfer_lines: dict[str, bytes] = {}  # ai/transfer.py's lines -> their audio
 
     @property
     def name(self) -> str:
@@ -90,7 +95,26 @@ class Agent:
         # Rendered now, like the greeting: a key press is answered without waiting for TTS.
         for key, line in self.spec.digits:
             self.digit_lines[key] = (line, self.tts.synthesize_sync(line))
+        if self.spec.transfer_to:
+            for line in transfer.LINES:
+                self.transfer_lines[line] = self.tts.synthesize_sync(line)
 
-    def responder(self) -> Responder:
-        """A fresh responder for one call."""
-        return Responder(self.knowledge, self.spec.persona, self.index)
+    def opening(self, info: CallInfo) -> tuple[str, bytes] | None:
+        """What the bot says first on a call: the greeting, or, for a caller back from a
+        transfer that found nobody, that nobody is available (ai/transfer.py)."""
+        if info.transfer_status and transfer.NOBODY in self.transfer_lines:
+            log.info("agent %s: a caller back from a transfer: %s", self.name, info.transfer_status)
+            return transfer.NOBODY, self.transfer_lines[transfer.NOBODY]
+        if self.greeting_pcm:
+            return self.spec.greeting, self.greeting_pcm
+        return None
+
+    def responder(self, can_transfer: bool = False) -> Responder:
+        """A fresh responder for one call; ``can_transfer``: that call's channel can be put
+        through (the agent must have a ``transfer_to`` too)."""
+        return Responder(
+            self.knowledge,
+            self.spec.persona,
+            self.index,
+            can_transfer=can_transfer and bool(self.spec.transfer_to),
+        )

@@ -81,3 +81,14 @@ class Channel(Protocol):
         ...
 
     async def hangup(self, reason: str) -> None: ...
+
+    @property
+    def can_transfer(self) -> bool:
+        """Whether ``transfer`` can work on this channel (a phone call whose PBX channel is
+        known can; a browser session cannot)."""
+        ...
+
+    async def transfer(self, target: str) -> bool:
+        """Hand the call over to ``target`` ("context,exten,priority" of the dialplan); the
+        channel ends when it has left. False (and the call goes on) when it cannot."""
+        ...

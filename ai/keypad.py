@@ -1,10 +1,11 @@
-"""The caller's keys (DTMF): the hangup digit ends the call, a key of the agent's menu
-(``[agents.NAME.digits]``) cuts the bot short with that key's line. Digits never reach
-the LLM. Another key is logged and ignored.
+"""The caller's keys (DTMF): the hangup digit ends the call, a transfer key (``0`` when the
+agent has a ``transfer_to``) puts the caller through to a person, a key of the agent's
+menu (``[agents.NAME.digits]``) cuts the bot short with that key's line. Digits never
+reach the LLM. Another key is logged and ignored.
 
-A key's line is rendered at load (ai/agent.py), so it plays at once; a second key
-pressed while a line plays replaces it. The session gives the keypad what it needs as a
-``Speaker``, so this module knows nothing of replies or turn-taking.
+Every line a key can bring is rendered at load (ai/agent.py), so it plays at once; a
+second key pressed while a line plays replaces it. The session gives the keypad what
+it needs as a ``Speaker``, so this module knows nothing of replies or turn-taking.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from ai import transfer
 from ai.channel import Channel
+
+if TYPE_CHECKING:
+    from ai.agent import Agent
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +37,16 @@ class Keypad:
         self,
         channel: Channel,
         hangup_digit: str,
-        lines: dict[str, tuple[str, bytes]],
+        agent: Agent,
         speaker: Speaker,
         spawn: Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]],
     ) -> None:
         self.ch = channel
         self.hangup_digit = hangup_digit
-        self.lines = lines
+        self.lines = agent.digit_lines
+        self.transfer_keys = frozenset(agent.spec.transfer_keys)
+        self.target = agent.spec.transfer_to
+        self.transfer_lines = agent.transfer_lines
         self.speaker = speaker
         self._spawn = spawn
         self._saying: asyncio.Task[None] | None = None
@@ -50,10 +58,23 @@ class Keypad:
             if digit == self.hangup_digit:
                 await self.ch.hangup(f"caller pressed {digit}")
                 return
-            line = self.lines.get(digit)
-            if line is None:
+            if digit in self.transfer_keys and self.target:
+                action = self._put_through()
+            elif digit in self.lines:
+                action = self.speaker.say(*self.lines[digit])
+            else:
                 continue
             await self.speaker.stop_speaking()
             if self._saying is not None:
-                self._saying.cancel()  # pressed again: the new line replaces the old one
-            self._saying = self._spawn(self.speaker.say(*line), "key")
+                self._saying.cancel()  # pressed again: the new action replaces the old one
+            self._saying = self._spawn(action, "key")
+
+    async def _put_through(self) -> None:
+        if not self.ch.can_transfer:
+            await self._say(transfer.CANNOT)
+            return
+        await self._say(transfer.GOING)
+        await transfer.hand_over(self.ch, self.target, lambda: self._say(transfer.FAILED))
+
+    async def _say(self, line: str) -> None:
+        await self.speaker.say(line, self.transfer_lines[line])

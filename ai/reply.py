@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ai import transfer
 from ai.agent import Agent
 from ai.channel import BRAIN_RATE, Channel
 from ai.knowledge import split_sentences
@@ -112,6 +113,8 @@ async def agent_reply(replies: Replies, reply: Reply, messages: Messages) -> Non
         await replies.speak(chunk, reply)
     if decision.hang_up:
         replies.supervisor.spawn(_hang_up_when_said(replies), "goodbye")
+    if decision.transfer:
+        replies.supervisor.spawn(_put_through_when_said(replies), "transfer")
 
 
 def speech_chunks(text: str, long_words: int = 12, min_words: int = 5) -> list[str]:
@@ -130,6 +133,15 @@ def speech_chunks(text: str, long_words: int = 12, min_words: int = 5) -> list[s
 async def _hang_up_when_said(replies: Replies) -> None:
     await replies.ch.wait_output_idle()
     await replies.ch.hangup("the caller said goodbye")
+
+
+async def _put_through_when_said(replies: Replies) -> None:
+    agent = replies.agent
+
+    async def say_failed() -> None:
+        await replies.play(agent.transfer_lines[transfer.FAILED], None)
+
+    await transfer.hand_over(replies.ch, agent.spec.transfer_to, say_failed)
 
 
 def _dump(audio: bytes, name: str, text: str) -> None:

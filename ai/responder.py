@@ -7,6 +7,8 @@ Theory of operation
 model, so a fact answer goes to TTS right after the final transcript. In order:
 
 1. a goodbye ("ok thanks, bye") gets the closing line, and the call ends after it;
+   a request for a person (ai/person_request.py) is put through when the call can
+   be (ai/transfer.py), or told it cannot;
 2. a fact that answers the words (ai/retrieval.py, with the previous question for
    follow-ups) is spoken as the owner wrote it, and only that fact;
 3. a greeting, thanks, "how are you" or "are you a robot?" (ai/dialogue_acts.py)
@@ -28,9 +30,10 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from ai import fact_check
+from ai import fact_check, transfer
 from ai.dialogue_acts import Act, acts, is_question
 from ai.knowledge import Knowledge
+from ai.person_request import asks_for_person
 from ai.retrieval import FactIndex
 
 
@@ -40,6 +43,7 @@ class Kind(enum.Enum):
     GOODBYE = "goodbye"
     UNKNOWN = "unknown"
     CHAT = "chat"  # the LLM phrases it (checked)
+    TRANSFER = "transfer"  # put through to a person after saying ``text``
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,10 @@ class Decision:
     text: str = ""  # what to say; "" for CHAT (the LLM's reply, then checked())
     hang_up: bool = False
     coverage: float = 0.0
+
+    @property
+    def transfer(self) -> bool:
+        return self.kind is Kind.TRANSFER
 
 
 CHAT_FALLBACK = "I see. How can I help you today?"
@@ -59,10 +67,16 @@ CHAT_RULES = (
 
 class Responder:
     def __init__(
-        self, knowledge: Knowledge | None, persona: str = "", index: FactIndex | None = None
+        self,
+        knowledge: Knowledge | None,
+        persona: str = "",
+        index: FactIndex | None = None,
+        can_transfer: bool = False,
     ) -> None:
-        """``index`` (read-only, shared by every call of the agent) is built if not given."""
+        """``index`` (read-only, shared by every call of the agent) is built if not given;
+        ``can_transfer``: this call can be put through to a person (ai/transfer.py)."""
         self.knowledge = knowledge
+        self.can_transfer = can_transfer
         self.title = knowledge.title if knowledge else ""
         if index is None and knowledge is not None and not knowledge.empty:
             index = FactIndex(knowledge)
@@ -85,6 +99,10 @@ class Responder:
         said = acts(text)
         if Act.GOODBYE in said:
             return Decision(Kind.GOODBYE, self.closing(), hang_up=True)
+        if asks_for_person(text):
+            if self.can_transfer:
+                return Decision(Kind.TRANSFER, transfer.GOING)
+            return Decision(Kind.SMALL_TALK, transfer.CANNOT)
         if self.index is None:
             return Decision(Kind.CHAT)
         if said:

@@ -79,7 +79,7 @@ class Session:
         self.ch = channel
         self.info = info or CallInfo()
         self.agent = brain.agent_for(self.info.agent)
-        self.responder = self.agent.responder()
+        self.responder = self.agent.responder(can_transfer=channel.can_transfer)
         s = brain.settings
         # "naive": the benchmark's baseline (fixed silence timeout, no speculation, the
         # whole reply at once: ai/naive.py); "streaming": the real pipeline.
@@ -133,12 +133,11 @@ class Session:
             self.info.dialled or "unknown",
         )
         try:
-            if self.agent.greeting_pcm:
-                self.supervisor.spawn(
-                    self.say(self.agent.spec.greeting, self.agent.greeting_pcm), "greet"
-                )
-            lines = self.agent.digit_lines
-            keypad = Keypad(self.ch, self.brain.hangup_digit, lines, self, self.supervisor.spawn)
+            greeting = self.agent.opening(self.info)
+            if greeting is not None:
+                self.supervisor.spawn(self.say(*greeting), "greet")
+            agent = self.agent
+            keypad = Keypad(self.ch, self.brain.hangup_digit, agent, self, self.supervisor.spawn)
             self.supervisor.spawn(keypad.run(), "dtmf")
             self.supervisor.spawn(self._audio_loop(), "audio")
             await self.ch.wait_ended()

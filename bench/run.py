@@ -4,6 +4,9 @@ concurrency sweep, pacing at the caller, and the resampler.
     make bench          # about 10-15 minutes on 2 cores
     make bench-quick    # under 3 minutes: fewer turns, concurrency 1 and 2
 
+    python -m bench.run --chat                      # an agent without facts: LLM replies
+    python -m bench.run --brain 'stt_beam_size = 1' # a [brain] setting for every run
+
 Everything is measured at a sipp caller through the project's own Asterisk
 (see bench/turns.py). Writes bench/results/latest.json and PNG plots there.
 """
@@ -23,6 +26,8 @@ from ai.stamps import STAGES
 from bench import resampler
 from bench.sipcaller import CallRecord
 from bench.turns import (
+    CHAT_AGENT,
+    CHAT_QUESTIONS,
     QUESTIONS,
     RESULTS,
     BenchStack,
@@ -129,16 +134,17 @@ def plots(result: dict, ours: list[float], naive: list[float], out: Path) -> lis
     return written
 
 
-def run(quick: bool) -> dict:
+def run(quick: bool, chat: bool = False, brain_toml: str = "") -> dict:
     turns = 4 if quick else 12
     levels = [1, 2] if quick else [1, 2, 4, 8, 16]
     conc_turns = 2 if quick else 3
     workdir = RESULTS / "last-run"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    questions = (QUESTIONS * 3)[:turns]
+    asked = CHAT_QUESTIONS if chat else QUESTIONS
+    questions = (asked * 3)[:turns]
     started = time.monotonic()
-    with BenchStack(workdir) as stack:
+    with BenchStack(workdir, CHAT_AGENT if chat else "", brain_toml) as stack:
         print(f"bench: ours, {turns} turns", flush=True)
         bridge = stack.start_bridge()
         ours_calls = converse(stack, "ours", questions)
@@ -151,7 +157,7 @@ def run(quick: bool) -> dict:
         concurrency = []
         for n in levels:
             print(f"bench: {n} simultaneous calls", flush=True)
-            calls = converse(stack, f"conc-{n}", QUESTIONS[:conc_turns], calls=n)
+            calls = converse(stack, f"conc-{n}", asked[:conc_turns], calls=n)
             lat = latencies_ms(calls)
             summary = summarize(lat)
             concurrency.append({"calls": n, **summary, "calls_ok": sum(r.ok for r in calls)})
@@ -165,6 +171,8 @@ def run(quick: bool) -> dict:
     result = {
         "machine": machine(),
         "mode": "quick" if quick else "full",
+        "workload": "chat (an agent without facts)" if chat else "the default example agent",
+        "brain_settings": brain_toml,
         "turn_latency_ms": ours_s,
         "baseline_turn_latency_ms": naive_s,
         "speedup_p50": round(naive_s["p50"] / ours_s["p50"], 2) if ours_s["p50"] else None,
@@ -187,9 +195,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--chat", action="store_true", help="ask general questions of an agent without facts"
+    )
+    parser.add_argument("--brain", default="", help="TOML lines added to [brain] for every run")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result = run(args.quick)
+    result = run(args.quick, args.chat, args.brain)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(result, indent=2))
     o, b = result["turn_latency_ms"], result["baseline_turn_latency_ms"]

@@ -340,25 +340,8 @@ def place_call(
     local_sip = free_udp_port()
     media = free_udp_port()
     pcap = workdir / "call.pcap"
-    capture = subprocess.Popen(
-        [
-            "tcpdump",
-            "-i",
-            "lo",
-            "-U",
-            "--immediate-mode",
-            "-n",
-            "-s",
-            "0",
-            "-w",
-            str(pcap),
-            f"udp and (port {local_sip} or port {media})",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    capture = start_capture(pcap, local_sip, media)
     try:
-        _wait_capture_ready(capture)
         proc = subprocess.run(
             [
                 "sipp",
@@ -393,19 +376,50 @@ def place_call(
         )
         time.sleep(0.5)  # let the last packets reach the capture
     finally:
-        capture.send_signal(signal.SIGINT)
-        try:
-            capture.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            capture.kill()
-            capture.wait()
+        stop_capture(capture)
     errors = workdir / "sipp-errors.log"
     output = proc.stdout[-3000:] + proc.stderr[-2000:]
     if errors.exists():
         output += "\n" + errors.read_text(errors="replace")[-3000:]
     record = CallRecord(ok=proc.returncode == 0, sipp_output=output)
-    _parse_pcap(pcap, local_sip, media, record)
+    parse_pcap(pcap, local_sip, media, record)
     return record
+
+
+def start_capture(pcap: Path, sip_port: int, media_port: int) -> subprocess.Popen[bytes]:
+    """tcpdump on the loopback of one SIP party's packets (its SIP and RTP ports), armed."""
+    capture = subprocess.Popen(
+        [
+            "tcpdump",
+            "-i",
+            "lo",
+            "-U",
+            "--immediate-mode",
+            "-n",
+            "-s",
+            "0",
+            "-w",
+            str(pcap),
+            f"udp and (port {sip_port} or port {media_port})",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_capture_ready(capture)
+    except BaseException:
+        stop_capture(capture)
+        raise
+    return capture
+
+
+def stop_capture(capture: subprocess.Popen[bytes]) -> None:
+    capture.send_signal(signal.SIGINT)
+    try:
+        capture.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        capture.kill()
+        capture.wait()
 
 
 def _wait_capture_ready(capture: subprocess.Popen[bytes]) -> None:
@@ -425,7 +439,9 @@ def _wait_capture_ready(capture: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("tcpdump did not start capturing within 5 s")
 
 
-def _parse_pcap(pcap: Path, local_sip: int, media: int, record: CallRecord) -> None:
+def parse_pcap(pcap: Path, local_sip: int, media: int, record: CallRecord) -> None:
+    """Fill ``record`` with the SIP messages and PCMU packets of the party at ``local_sip``
+    and ``media`` in ``pcap``."""
     with open(pcap, "rb") as f:
         for ts, buf in dpkt.pcap.Reader(f):
             ip = _ip_of(buf)

@@ -48,6 +48,23 @@ QUESTIONS = [
     "Do you sell toothbrushes?",
 ]
 
+# The workload of the first benchmark (before agents): general questions to an agent that
+# has no facts, so every reply comes from the LLM. `make bench` with --chat asks these, which
+# keeps figures comparable with runs of code older than the agents.
+CHAT_QUESTIONS = [
+    "What is the weather like today?",
+    "Which planet do we live on?",
+    "Do you like music?",
+    "What is the biggest ocean on Earth?",
+    "What color is the sky on a clear day?",
+    "What is the capital of France?",
+    "Where is the Eiffel Tower?",
+    "What is two plus two?",
+    "How many days are there in a week?",
+    "Can you tell me a short story?",
+]
+CHAT_AGENT = 'default_agent = "chat"\n\n[agents.chat]\ngreeting = "Hello, how can I help you?"\n'
+
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -88,12 +105,15 @@ def stage_medians(records: list[dict]) -> dict[str, float]:
 class BenchStack:
     """The project's Asterisk plus a bridge whose [brain] settings can change between runs."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, voicebot_toml: str = "", brain_toml: str = "") -> None:
         self.workdir = workdir
         self.ports = StackPorts.pick()
         self.base = write_config(
             workdir / "base.toml", self.ports, f"bench-{os.getpid()}", rtp=(23000, 24999)
         )
+        if voicebot_toml:
+            self.base.write_text(self.base.read_text() + voicebot_toml)
+        self.brain_toml = brain_toml
         self.asterisk: VoicebotProcess | None = None
         self.bridge: VoicebotProcess | None = None
         self._runs = 0
@@ -107,9 +127,8 @@ class BenchStack:
         self.stop_bridge()
         self._runs += 1
         config = self.workdir / f"bridge-{self._runs}.toml"
-        config.write_text(
-            self.base.read_text() + ("\n[brain]\n" + brain_toml + "\n" if brain_toml else "")
-        )
+        brain = "\n".join(t for t in (self.brain_toml, brain_toml) if t)
+        config.write_text(self.base.read_text() + ("\n[brain]\n" + brain + "\n" if brain else ""))
         self.bridge = VoicebotProcess("bridge", config, self.workdir / f"bridge-{self._runs}.log")
         self.bridge.wait_ready(timeout=180)
         wait_healthy(self.ports.http, timeout=30)

@@ -24,6 +24,7 @@ from typing import Any
 
 from ai.agent import AgentSpec
 from bridge.config import PROJECT_ROOT, ConfigError, Settings, load_settings, read_toml
+from bridge.pbx import dialplan
 
 AGENT_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -32,10 +33,12 @@ EMBEDDED_AGENTS = {
     "reception": {
         "greeting": "Thank you for calling Riverside Dental. How can I help you today?",
         "knowledge": "agents/riverside-dental.md",
+        "transfer_to": "people,reception,1",
     },
     "plumber": {
         "greeting": "Northside Plumbing, good day. How can I help?",
         "knowledge": "agents/northside-plumbing.md",
+        "transfer_to": "people,reception,1",
     },
 }
 EMBEDDED_DEFAULT = "reception"
@@ -73,10 +76,14 @@ def _voice_file(value: str, base: Path) -> str:
 
 DIGIT_KEYS = "0123456789*"  # "#" is the hangup digit, and stays so
 SAY = "say:"
+TRANSFER = "transfer"
+TRANSFER_KEY = "0"  # what presses "0" does when the agent transfers and sets nothing else
 
 
 def _digits(value: dict[str, Any], base: Path) -> tuple[tuple[str, str], ...]:
-    """``[agents.NAME.digits]``: ``"1" = "say:We are open..."``: what a key press says."""
+    """``[agents.NAME.digits]``: ``"1" = "say:We are open..."`` (what a key press says) or
+    ``"0" = "transfer"`` (put the caller through to ``transfer_to``). Transfer keys come
+    out as ``(key, TRANSFER)``; ``_agent`` splits them from the lines."""
     out: list[tuple[str, str]] = []
     for digit, action in value.items():
         if len(digit) != 1 or digit not in DIGIT_KEYS:
@@ -84,23 +91,27 @@ def _digits(value: dict[str, Any], base: Path) -> tuple[tuple[str, str], ...]:
             raise _Invalid(f"{digit!r}: a key is one of {' '.join(DIGIT_KEYS)}{hint}")
         if not isinstance(action, str):
             raise _Invalid(f'{digit!r}: must be a string like "say:...", got {action!r}')
+        if action.strip() == TRANSFER:
+            out.append((digit, TRANSFER))
+            continue
         if not action.startswith(SAY) or not action[len(SAY) :].strip():
             raise _Invalid(
-                f"{digit!r} = {action!r}: the action this version knows is "
-                f'"say:TEXT" (the line spoken when the caller presses {digit})'
+                f'{digit!r} = {action!r}: an action is "say:TEXT" (the line spoken when the '
+                f'caller presses {digit}) or "transfer" (put the caller through to transfer_to)'
             )
         out.append((digit, action[len(SAY) :].strip()))
     return tuple(out)
 
 
 # One line per key: its TOML type, and how a value becomes the AgentSpec field (given the
-# folder relative paths start from). Next to come: "transfer_to": (str, _text) and
-# "take_messages": (bool, ...), with "transfer" and "message" digit actions.
+# folder relative paths start from). Next to come: "take_messages": (bool, ...), with a
+# "message" digit action. transfer_to is checked against the dialplan in load_agents.
 _KEYS: dict[str, tuple[type, Callable[[Any, Path], Any]]] = {
     "greeting": (str, _text),
     "knowledge": (str, _facts_file),
     "persona": (str, _text),
     "voice": (str, _voice_file),
+    "transfer_to": (str, _text),
     "digits": (dict, _digits),
 }
 
@@ -123,6 +134,7 @@ def load_agents(
         source, base, tables = "the embedded agents", PROJECT_ROOT, EMBEDDED_AGENTS
         default = settings.default_agent or EMBEDDED_DEFAULT
     specs = [_agent(name, table, base, settings.greeting, source) for name, table in tables.items()]
+    _check_transfers(specs, settings, source)
     if default not in tables:
         raise ConfigError(
             f"{path}: [voicebot] default_agent: no agent {default!r}; "
@@ -151,4 +163,33 @@ def _agent(name: str, table: object, base: Path, greeting: str, source: str) -> 
             fields[key] = convert(value, base)
         except _Invalid as exc:
             raise ConfigError(f"{where} {key}: {exc}") from None
-    return AgentSpec(name=name, **fields)
+    digits = fields.pop("digits", ())
+    fields["digits"] = tuple((k, line) for k, line in digits if line != TRANSFER)
+    keys = tuple(k for k, line in digits if line == TRANSFER)
+    if keys and not fields.get("transfer_to"):
+        raise ConfigError(
+            f'{where} digits: {", ".join(repr(k) for k in keys)} = "transfer" needs '
+            'transfer_to (the dialplan place where a person answers, e.g. "people,reception,1")'
+        )
+    if fields.get("transfer_to") and not any(k == TRANSFER_KEY for k, _ in digits):
+        keys += (TRANSFER_KEY,)
+    return AgentSpec(name=name, transfer_keys=keys, **fields)
+
+
+def _check_transfers(specs: list[AgentSpec], settings: Settings, source: str) -> None:
+    """Every ``transfer_to`` must be a place the dialplan has (checked in the files, so
+    before Asterisk runs: bridge/pbx/dialplan.py)."""
+    wanted = [spec for spec in specs if spec.transfer_to]
+    if not wanted:
+        return
+    path = Path(settings.asterisk_config_dir) / "extensions.conf"
+    try:
+        plan = dialplan.load(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"{source}: transfer_to needs the dialplan, and {path} cannot be read: {exc.strerror}"
+        ) from None
+    for spec in wanted:
+        problem = plan.check_target(spec.transfer_to)
+        if problem:
+            raise ConfigError(f"{source}: [agents.{spec.name}] transfer_to: {problem} in {path}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import ssl
@@ -125,7 +126,22 @@ class Stack:
         assert self.brain is not None
         found = await call_info.lookup(await self._call_ami(), str(call.uuid))
         info = found.info if found is not None else CallInfo()
+        if found is not None and found.channel:
+            call.redirect = functools.partial(self._redirect, found.channel)
         await Session(self.brain, call, info=info).run()
+
+    async def _redirect(self, channel: str, target: str) -> bool:
+        """Send the Asterisk ``channel`` on to ``target`` (an agent's ``transfer_to``)."""
+        creds = await self._call_ami()
+        if creds is None:
+            log.warning("transfer of %s: no AMI login to ask Asterisk with", channel)
+            return False
+        try:
+            await ami.redirect(creds, channel, target)
+        except (ami.AmiError, TimeoutError) as exc:
+            log.warning("transfer of %s to %s failed: %s", channel, target, exc or "timeout")
+            return False
+        return True
 
     async def _call_ami(self) -> AmiCredentials | None:
         """The AMI login to ask about calls: our Asterisk's, the one `voicebot run` gave

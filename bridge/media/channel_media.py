@@ -217,6 +217,11 @@ class MediaChannel:
 
     sample_rate = BRAIN_RATE  # of audio_in; the wire's own rate is ChannelMedia.in_rate
     media: ChannelMedia
+    can_transfer = False  # a phone call whose Asterisk channel is known can (bridge/phone)
+
+    async def transfer(self, target: str) -> bool:
+        """This channel cannot hand its call over (the phone call overrides this)."""
+        return False
 
     @property
     def audio_in(self) -> asyncio.Queue[bytes]:

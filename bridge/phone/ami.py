@@ -90,6 +90,33 @@ async def status(
         )
 
 
+def _redirect(manager: Manager, channel: str, context: str, exten: str, priority: str) -> None:
+    response = manager.send_action(
+        {
+            "Action": "Redirect",
+            "Channel": channel,
+            "Context": context,
+            "Exten": exten,
+            "Priority": priority,
+        }
+    )
+    if response.get_header("Response") != "Success":
+        raise AmiError(f"Redirect of {channel} refused: {response.get_header('Message')}")
+
+
+async def redirect(
+    creds: AmiCredentials, channel: str, target: str, timeout_s: float = 5.0
+) -> None:
+    """Send ``channel`` on to ``target`` ("context,exten,priority") of the dialplan (Action:
+    Redirect): whatever application the channel runs (AudioSocket) ends, and the call
+    continues there. Raises ``AmiError`` when Asterisk refuses."""
+    context, exten, priority = (part.strip() for part in target.split(","))
+    async with asyncio.timeout(timeout_s):
+        await asyncio.to_thread(
+            _session, creds, lambda manager: _redirect(manager, channel, context, exten, priority)
+        )
+
+
 async def endpoint_loaded(creds: AmiCredentials, endpoint: str) -> bool:
     """True when Asterisk answers on AMI and knows the PJSIP ``endpoint``."""
     try:

@@ -107,6 +107,10 @@ class Call(MediaChannel):
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self._hangup_sent = False
+        # Set by the app's wiring once it knows the call's Asterisk channel: sends that
+        # channel on to a dialplan place (AMI Redirect); False when Asterisk refused.
+        self.redirect: Callable[[str], Awaitable[bool]] | None = None
+        self._leaving = ""  # the end reason while a transfer is under way
 
     # -- API for the app -------------------------------------------------------
 
@@ -125,6 +129,28 @@ class Call(MediaChannel):
         self._end(reason)
         if self.uuid is None:
             self._writer.close()  # run() is still in _await_uuid's read: EOF ends it now
+
+    @property
+    def can_transfer(self) -> bool:  # type: ignore[override]
+        return self.redirect is not None and not self.ended
+
+    async def transfer(self, target: str) -> bool:
+        """Send the caller on to ``target`` of the dialplan. Asterisk ends AudioSocket()
+        itself (the channel leaves the application), so no hangup goes out: the call is
+        over for the bridge, not for the caller."""
+        if self.redirect is None or self.ended:
+            return False
+        # Asterisk may close AudioSocket before its answer to the Redirect reaches us: the
+        # call then ends for this reason, not as "Asterisk closed the connection".
+        self._leaving = f"transferred to {target}"
+        try:
+            moved = await self.redirect(target)
+        finally:
+            if not self.ended:
+                self._leaving = ""
+        if moved:
+            self._end(f"transferred to {target}")
+        return moved
 
     # -- the owner -------------------------------------------------------------
 
@@ -264,7 +290,7 @@ class Call(MediaChannel):
             self._writer.write(self.protocol.data_to_send())
 
     def _end(self, reason: str) -> None:
-        self.media.end(reason)
+        self.media.end(self._leaving or reason)
 
     def _log_summary(self) -> None:
         s, a = self.schedule, self.inbound

@@ -11,7 +11,9 @@ in channel variables before it starts ``AudioSocket()``:
   (``exten => +15551234567,1,Set(VOICEBOT_AGENT=reception)``);
 - ``VOICEBOT_CALLER``: ``${CALLERID(num)}``;
 - ``VOICEBOT_DIALLED``: the number dialled (the admin's context may set it,
-  else the DNID chan_pjsip took from the Request-URI).
+  else the DNID chan_pjsip took from the Request-URI);
+- ``VOICEBOT_TRANSFER_STATUS``: set by ``[people]`` when a transfer found nobody
+  and the caller is back with the bot (the Dial's ``DIALSTATUS``).
 
 When a call's id frame arrives, ``lookup`` opens one AMI session and sends
 ``Action: Status`` with ``Variables: VOICEBOT_CALL,...``: Asterisk answers with
@@ -40,7 +42,13 @@ from bridge.phone import ami
 
 log = logging.getLogger(__name__)
 
-CALL_VARIABLES = ("VOICEBOT_CALL", "VOICEBOT_AGENT", "VOICEBOT_CALLER", "VOICEBOT_DIALLED")
+CALL_VARIABLES = (
+    "VOICEBOT_CALL",
+    "VOICEBOT_AGENT",
+    "VOICEBOT_CALLER",
+    "VOICEBOT_DIALLED",
+    "VOICEBOT_TRANSFER_STATUS",
+)
 _NO_NUMBER = ("", "<unknown>")  # what Asterisk prints for an absent caller id or DNID
 
 
@@ -83,13 +91,18 @@ def messages(lines: Iterable[str]) -> Iterator[AmiMessage]:
             headers[key] = value
 
 
+def _value(text: str) -> str:
+    """A channel variable's value; "" for one the channel never set (AMI says "(null)")."""
+    return "" if text == "(null)" else text
+
+
 def find_call(lines: Iterable[str], call_uuid: str) -> AsteriskCall | None:
     """The channel of the Status answer ``lines`` whose ``VOICEBOT_CALL`` is ``call_uuid``."""
     wanted = call_uuid.strip().lower()
     for message in messages(lines):
         if message.headers.get("Event") != "Status":
             continue
-        v = message.variables
+        v = {name: _value(value) for name, value in message.variables.items()}
         if v.get("VOICEBOT_CALL", "").strip().lower() != wanted:
             continue
         h = message.headers
@@ -102,6 +115,7 @@ def find_call(lines: Iterable[str], call_uuid: str) -> AsteriskCall | None:
                 agent=v.get("VOICEBOT_AGENT", ""),
                 caller="" if caller in _NO_NUMBER else caller,
                 dialled="" if dialled in _NO_NUMBER else dialled,
+                transfer_status=v.get("VOICEBOT_TRANSFER_STATUS", ""),
             ),
         )
     return None

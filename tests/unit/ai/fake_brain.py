@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ai.agent import AgentSpec
+from ai import transfer
+from ai.agent import Agent, AgentSpec
 from ai.channel import BRAIN_RATE, Dtmf
 from ai.config import BrainSettings
 from ai.knowledge import Knowledge
@@ -90,16 +91,24 @@ class FakeTts:
 class FakeAgent:
     """An agent without facts (the LLM answers), with the fake voice."""
 
-    def __init__(self, knowledge: Knowledge | None = None, greeting: str = GREETING) -> None:
-        self.spec = AgentSpec("fake", greeting=greeting)
+    def __init__(
+        self, knowledge: Knowledge | None = None, greeting: str = GREETING, transfer_to: str = ""
+    ) -> None:
+        keys = ("0",) if transfer_to else ()
+        self.spec = AgentSpec(
+            "fake", greeting=greeting, transfer_to=transfer_to, transfer_keys=keys
+        )
         self.name = self.spec.name
         self.tts = FakeTts()
         self.greeting_pcm = speech(greeting) if greeting else b""
         self.digit_lines: dict[str, tuple[str, bytes]] = {}
+        self.transfer_lines = {line: speech(line) for line in transfer.LINES} if keys else {}
         self.knowledge = knowledge
 
-    def responder(self) -> Responder:
-        return Responder(self.knowledge)
+    opening = Agent.opening
+
+    def responder(self, can_transfer: bool = False) -> Responder:
+        return Responder(self.knowledge, can_transfer=can_transfer and bool(self.spec.transfer_to))
 
 
 class FakeBrain:
@@ -147,6 +156,9 @@ class FakeChannel:
         self.hangups: list[str] = []
         self.onset_error: BaseException | None = None
         self._ended = asyncio.Event()
+        self.can_transfer = False
+        self.transfers: list[str] = []
+        self.transfer_works = True
 
     @property
     def said(self) -> list[str]:
@@ -194,6 +206,13 @@ class FakeChannel:
     async def hangup(self, reason: str) -> None:
         self.hangups.append(reason)
         self._ended.set()
+
+    async def transfer(self, target: str) -> bool:
+        self.transfers.append(target)
+        if self.can_transfer and self.transfer_works:
+            self._ended.set()
+            return True
+        return False
 
     def end(self) -> None:
         self._ended.set()

@@ -71,3 +71,21 @@ def test_an_agent_without_facts_chats() -> None:
     assert not r.has_facts
     assert r.decide("what time do you open").kind is Kind.CHAT
     assert r.decide("bye").kind is Kind.GOODBYE
+
+
+def test_a_request_for_a_person_is_put_through_only_when_the_call_can_be() -> None:
+    from ai import transfer
+
+    for knowledge in (parse(FACTS), None):
+        can = Responder(knowledge, can_transfer=True)
+        decision = can.decide("Can I speak to someone, please?")
+        assert decision.kind is Kind.TRANSFER and decision.transfer
+        assert decision.text == transfer.GOING
+        cannot = Responder(knowledge).decide("Can I speak to someone, please?")
+        assert (cannot.kind, cannot.text) == (Kind.SMALL_TALK, transfer.CANNOT)
+        assert not cannot.transfer
+    assert (
+        not Responder(parse(FACTS), can_transfer=True)
+        .decide("Do you have a receptionist?")
+        .transfer
+    )

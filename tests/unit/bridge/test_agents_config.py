@@ -156,7 +156,16 @@ def test_load_settings_accepts_the_agent_tables(tmp_path: Path) -> None:
         ('[agents.a.digits]\n"12" = "say:Hi"\n', "[agents.a] digits", "a key is one of"),
         ('[agents.a.digits]\n"1" = 5\n', "[agents.a] digits", "must be a string"),
         ('[agents.a.digits]\n"1" = "say:  "\n', "[agents.a] digits", "say:TEXT"),
-        ('[agents.a.digits]\n"0" = "transfer"\n', "[agents.a] digits", "say:TEXT"),
+        ('[agents.a.digits]\n"1" = "dial"\n', "[agents.a] digits", '"transfer"'),
+        ('[agents.a.digits]\n"0" = "transfer"\n', "[agents.a] digits", "needs transfer_to"),
+        ("[agents.a]\ntransfer_to = 5\n", "[agents.a] transfer_to", "must be str"),
+        ('[agents.a]\ntransfer_to = "people"\n', "[agents.a] transfer_to", "context,extension"),
+        ('[agents.a]\ntransfer_to = "sales,1,1"\n', "[agents.a] transfer_to", "no context [sales]"),
+        (
+            '[agents.a]\ntransfer_to = "people,billing,1"\n',
+            "[agents.a] transfer_to",
+            "no extension 'billing'",
+        ),
         ('[agents.a]\ndigits = "1"\n', "[agents.a] digits", "must be dict"),
     ],
 )
@@ -194,3 +203,34 @@ def test_digits_say_their_lines(tmp_path: Path) -> None:
     )
     (spec,), _ = load_agents(path)
     assert spec.digits == (("1", "We open at 9."), ("*", "Bye for now."))
+
+
+def test_a_transfer_goes_to_a_place_of_the_dialplan_and_0_transfers_by_default(
+    tmp_path: Path,
+) -> None:
+    path = config_file(
+        tmp_path,
+        '[agents.a]\ntransfer_to = "people, reception, 1"\n'
+        '[agents.b]\ntransfer_to = "people,reception,1"\n'
+        '[agents.b.digits]\n"0" = "say:Press 9 for a person."\n"9" = "transfer"\n',
+    )
+    a, b = load_agents(path)[0]
+    assert a.transfer_to == "people, reception, 1" and a.transfer_keys == ("0",)
+    assert b.transfer_keys == ("9",) and b.digits == (("0", "Press 9 for a person."),)
+
+
+def test_transfer_to_is_checked_in_the_configured_dialplan(tmp_path: Path) -> None:
+    dialplan = tmp_path / "asterisk"
+    dialplan.mkdir()
+    (dialplan / "extensions.conf").write_text("[desks]\nexten => _1XX,1,Dial(PJSIP/${EXTEN})\n")
+    base = f'[voicebot]\nasterisk_config_dir = "{dialplan}"\n'
+    ok = config_file(tmp_path, base + '[agents.a]\ntransfer_to = "desks,101,1"\n')
+    assert load_agents(ok)[0][0].transfer_to == "desks,101,1"
+    bad = config_file(tmp_path, base + '[agents.a]\ntransfer_to = "people,reception,1"\n')
+    message = load_error(bad)
+    assert "no context [people]" in message and str(dialplan / "extensions.conf") in message
+
+
+def test_the_embedded_agents_put_callers_through_to_reception() -> None:
+    for spec in load_agents()[0]:
+        assert spec.transfer_to == "people,reception,1" and spec.transfer_keys == ("0",)

@@ -495,3 +495,32 @@ def test_play_resamples_each_utterance_once_from_its_rate_to_the_wire() -> None:
         assert rms_dbfs(removed[settle:-settle]) < -90
 
     run(main())
+
+
+# -- a transfer ------------------------------------------------------------------------
+
+
+def test_a_transfer_ends_the_call_without_a_hangup_and_a_refused_one_does_not() -> None:
+    async def main() -> None:
+        app, started = app_started()
+        async with connected_call(app) as (call, asterisk):
+            asterisk.send_uuid()
+            await asterisk.receive_frames(2)
+            assert not call.can_transfer and not await call.transfer("people,reception,1")
+            targets: list[str] = []
+
+            async def redirect(target: str) -> bool:
+                targets.append(target)
+                return target.startswith("people")
+
+            call.redirect = redirect
+            assert call.can_transfer
+            assert not await call.transfer("nowhere,x,1") and not call.ended
+            assert await call.transfer("people,reception,1")
+            events = await asterisk.receive_until_closed()
+            assert not any(isinstance(e, Hangup) for e in events)  # Asterisk ends AudioSocket
+            assert call.end_reason == "transferred to people,reception,1"
+            assert targets == ["nowhere,x,1", "people,reception,1"] and not call.can_transfer
+            await started
+
+    run(main())

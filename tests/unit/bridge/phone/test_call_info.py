@@ -259,3 +259,19 @@ def test_no_credentials(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, "bridge.phone.call_info")
     assert run(lookup(None, CALL)) is None
     assert len(caplog.records) == 1 and "no AMI credentials" in caplog.text
+
+
+def test_a_caller_back_from_a_transfer_carries_the_dial_status() -> None:
+    event = status_event(CALL, "reception", "PJSIP/loopback-00000002")
+    event.insert(-3, "Variable: VOICEBOT_TRANSFER_STATUS=NOANSWER\r\n")
+    found = find_call(status_answer(event), CALL)
+    assert found is not None and found.info.transfer_status == "NOANSWER"
+    assert "VOICEBOT_TRANSFER_STATUS" in CALL_VARIABLES
+
+
+def test_a_variable_the_dialplan_never_set_is_empty() -> None:
+    """Asterisk 22 answers "(null)" for a variable the channel does not have."""
+    event = status_event(CALL, "(null)", "PJSIP/loopback-00000003")
+    event.insert(-3, "Variable: VOICEBOT_TRANSFER_STATUS=(null)\r\n")
+    found = find_call(status_answer(event), CALL)
+    assert found is not None and found.info.agent == "" and found.info.transfer_status == ""
