@@ -25,7 +25,7 @@ from ai.llm_llama import LlamaCppBackend
 from ai.stt import SttOptions, WhisperStt
 from ai.tts import PiperTts
 from ai.vad import SileroVad
-from ai.workers import lower_priority, model_executor
+from ai.workers import lower_priority
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,10 @@ class Brain:
                 models.embedding_tokenizer(settings.embedding_model),
             )
         # Deciding a turn (retrieval, with a sentence encoding of the question: ~5 ms) runs
-        # here, off the event loop; one thread, as turns are decided one at a time each.
-        self.text_executor = model_executor("decide", 1)
+        # here, off the event loop; one thread, as turns are decided one at a time each. At
+        # normal priority, like the VAD: every turn waits for it, and behind the niced
+        # models (several calls' STT and TTS) a 5 ms decision waited far longer.
+        self.text_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decide")
         self.agents: dict[str, Agent] = {}
         for spec in specs:
             if spec.voice not in voices:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.eval.score import (
+    FALSE_TRANSFER,
     MISSED,
     RIGHT,
     SILENT,
@@ -114,6 +115,8 @@ def kinds_table(rows: Sequence[TurnRow]) -> str:
             of_kind = [r for r in part if r.kind == kind]
             right = sum(r.verdict == RIGHT for r in of_kind)
             cells.append(f"{kind} {right}/{len(of_kind)}")
+        false_transfers = sum(r.note == FALSE_TRANSFER for r in part)
+        cells.append(f"false transfers {false_transfers}/{sum(r.kind != 'person' for r in part)}")
         out.append(f"right by kind ({label}): " + ", ".join(cells))
     return "\n".join(out)
 

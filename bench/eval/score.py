@@ -34,6 +34,10 @@ Each turn kind has one judge in ``JUDGES``; any kind is SILENT when nothing was 
   honest don't-know; else MISSED.
 - smalltalk: RIGHT unless it states facts (WRONG).
 - goodbye: RIGHT if the bot spoke and then hung up (its BYE), else MISSED.
+- person (a request to speak to a person): RIGHT if the caller heard that they are
+  being put through ("put you through", "transferring you", "connect you"), else
+  MISSED. Any *other* kind whose reply says so is WRONG ("put through on an ordinary
+  question"): a false transfer takes the caller away from the answer.
 
 A new kind (transfer honoured, message stored) is one more function there, and
 ``Heard`` gains whatever the call observed that the new judge needs.
@@ -53,6 +57,7 @@ YES_TO_UNKNOWN = "YES_TO_UNKNOWN"  # affirmed what the facts do not say: the wor
 MISSED = "MISSED"  # no wrong fact, but not the right one either (or no honest don't-know)
 SILENT = "SILENT"  # the caller heard nothing at all after the question
 VERDICTS = (RIGHT, WRONG, YES_TO_UNKNOWN, MISSED, SILENT)
+FALSE_TRANSFER = "put through on an ordinary question"  # the note of that WRONG
 
 
 @dataclass(frozen=True)
@@ -442,6 +447,23 @@ def affirms(canonical: str) -> bool:
     return _AFFIRMING.search(_NOT_AFFIRMING.sub(" ", canonical)) is not None
 
 
+# How any receptionist says a transfer is under way; not the product's own line.
+_PUTS_THROUGH = re.compile(
+    r"\b(?:put(?:ting)? you (?:through|on)|transfer(?:ring)? you|connect(?:ing)? you|"
+    r"pass(?:ing)? you (?:on|over|to))\b"
+)
+
+
+def puts_through(canonical: str) -> bool:
+    return _PUTS_THROUGH.search(canonical) is not None
+
+
+def judge_person(turn: TurnSpec, heard: Heard) -> Verdict:
+    if puts_through(normalise(heard.text)):
+        return Verdict(RIGHT)
+    return Verdict(MISSED, note="not put through")
+
+
 def judge_fact(turn: TurnSpec, heard: Heard) -> Verdict:
     text = normalise(heard.text)
     facts = extract_facts(text)
@@ -485,6 +507,7 @@ JUDGES: dict[str, Callable[[TurnSpec, Heard], Verdict]] = {
     "unknown": judge_unknown,
     "smalltalk": judge_smalltalk,
     "goodbye": judge_goodbye,
+    "person": judge_person,
 }
 
 
@@ -492,6 +515,8 @@ def judge(turn: TurnSpec, heard: Heard) -> Verdict:
     """The verdict on one turn: SILENT when nothing was heard, else its kind's judge."""
     if not heard.text.strip():
         return Verdict(SILENT, note="nothing heard")
+    if turn.kind != "person" and puts_through(normalise(heard.text)):
+        return Verdict(WRONG, note=FALSE_TRANSFER)
     return JUDGES[turn.kind](turn, heard)
 
 

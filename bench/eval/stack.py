@@ -31,6 +31,7 @@ BASE_AGENTS = {
     "reception": ROOT / "agents" / "riverside-dental.md",
     "plumber": ROOT / "agents" / "northside-plumbing.md",
 }
+TRANSFER_TO = "people,reception,1"  # the shipped dialplan's desk
 RTP_RANGE = (25000, 26999)  # apart from bench's 23000-24999: both may run on one machine
 LOOPBACK_CONTEXT = "from-loopback"
 
@@ -144,6 +145,9 @@ def write_eval_config(
             lines += ["", f"[agents.{name}]", f"greeting = {_toml_string(greeting_for(knowledge))}"]
             if knowledge.exists():
                 lines.append(f"knowledge = {_toml_string(str(knowledge))}")
+            # Every agent has a desk to put callers through to, as a business would set it;
+            # the eval's Asterisk has no phone there, so the caller comes back to the bot.
+            lines.append(f"transfer_to = {_toml_string(TRANSFER_TO)}")
     with open(path, "a") as f:
         f.write("\n".join(lines) + "\n")
     return path

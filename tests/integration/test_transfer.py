@@ -127,11 +127,22 @@ def test_a_caller_who_asks_for_a_person_is_put_through_to_the_persons_phone(
     assert rms_dbfs(heard_by_person.astype("float64")) > -45, "the person heard only silence"
     assert "desk" in person_text or "front" in person_text, person_text
     assert "surgery" not in person_text and "put you through" not in person_text, person_text
-    # The caller heard the bot's line, then the person.
+    # The caller heard the bot's line, then the person: speech after the person answered
+    # (both captures stamp packets with the same kernel clock).
     caller_text = transcribe(whisper, record.received_pcm())
     assert "through" in caller_text, caller_text
-    assert "maria" in caller_text or "front desk" in caller_text, caller_text
-    record_measurement("transfer", {"caller_heard": caller_text, "person_heard": person_text})
+    answered = received.time_of("SIP/2.0 200", "INVITE", outgoing=True)
+    assert answered is not None, received.sip
+    from_person = record.received_pcm_between(answered + 0.2, answered + 4.0)
+    assert rms_dbfs(from_person.astype("float64")) > -40, "the caller did not hear the person"
+    person_words = transcribe(whisper, from_person)
+    assert any(w in person_words for w in ("front", "desk", "maria", "marie", "speak")), (
+        person_words
+    )
+    record_measurement(
+        "transfer",
+        {"caller_heard": caller_text, "from_person": person_words, "person_heard": person_text},
+    )
 
 
 def test_a_caller_whom_nobody_answers_is_back_with_the_agent(

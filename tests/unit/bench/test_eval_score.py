@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.eval.score import (
+    FALSE_TRANSFER,
     JUDGES,
     MISSED,
     RIGHT,
@@ -208,7 +209,7 @@ def test_goodbye_turn_needs_the_bot_to_hang_up() -> None:
 
 
 def test_every_kind_has_a_judge_and_verdicts_are_known() -> None:
-    assert set(JUDGES) == {"fact", "unknown", "smalltalk", "goodbye"}
+    assert set(JUDGES) == {"fact", "unknown", "smalltalk", "goodbye", "person"}
     assert {RIGHT, WRONG, YES_TO_UNKNOWN, MISSED, SILENT} == set(VERDICTS)
 
 
@@ -248,3 +249,13 @@ def test_expected_phrases_tolerate_contractions_spelling_and_plurals() -> None:
     parking = TurnSpec("parking?", "fact", ("behind the building",))
     assert judge(parking, Heard("There's a car park behind our building.")).verdict == RIGHT
     assert judge(parking, Heard("There's a car park in front.")).verdict == MISSED
+
+
+def test_a_request_for_a_person_is_right_when_the_caller_hears_it_put_through() -> None:
+    person = TurnSpec(say="can I talk to someone", kind="person")
+    assert judge(person, Heard("Sure, I'm putting you through now.")).verdict == RIGHT
+    assert judge(person, Heard("One moment, I'll transfer you.")).verdict == RIGHT
+    assert judge(person, Heard("We open at 9 am.")).verdict == MISSED
+    question = TurnSpec(say="do you do braces", kind="unknown")
+    false = judge(question, Heard("Of course. I'll put you through now, please hold."))
+    assert (false.verdict, false.note) == (WRONG, FALSE_TRANSFER)
