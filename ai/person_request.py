@@ -44,6 +44,7 @@ _HAND_ME_OVER = re.compile(
     r"\b(?:put|transfer|connect|patch|pass|send|forward)\s+me\s+(?:through|over|on|across|"
     r"to|with)\b|\b(?:get|find|fetch)\s+me\s+" + _PEOPLE + r"\b|"
     r"\b(?:some ?one|some ?body|any ?one|any ?body|a (?:real |live |actual )?(?:person|human))"
+    r"(?:\s+(?:else|there|here|in|at|from)(?:\s+the)?(?:\s+\w+)?)??"
     r"\s+(?:i|we)\s+(?:can|could|may)\s+" + _SPEAK + r"\b",
     re.IGNORECASE,
 )

@@ -27,19 +27,27 @@ PHONE_RATE = 8000
 
 
 def free_udp_port() -> int:
-    """A UDP port nothing listens on now (even, for RTP, with the next one free for RTCP)."""
-    for _ in range(50):
+    """An even UDP port nothing listens on now, with the next three free too: sipp's media
+    port is the RTP port, +1 its RTCP, +2 and +3 its video RTP and RTCP (it binds all)."""
+    for _ in range(100):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port % 2 == 0:
-            try:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s2:
-                    s2.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free UDP port pair")
+        if port % 2 or port + 3 > 65535:
+            continue
+        held: list[socket.socket] = []
+        try:
+            for p in range(port + 1, port + 4):
+                other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                held.append(other)
+                other.bind(("127.0.0.1", p))
+            return port
+        except OSError:
+            continue
+        finally:
+            for other in held:
+                other.close()
+    raise RuntimeError("no four free UDP ports in a row")
 
 
 def make_speech_wav(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import os
 import ssl
@@ -110,6 +111,11 @@ class Stack:
                 await asyncio.get_running_loop().run_in_executor(loader, self.brain.load)
             finally:
                 loader.shutdown(wait=False)
+            # The models, indexes and tokenizers are hundreds of thousands of long-lived
+            # objects. Moved out of the collector's sight, a full collection no longer walks
+            # them all on the loop thread, between two 20 ms frames of every call.
+            gc.collect()
+            gc.freeze()
         else:
             self.progress("voicebot: loading the voice (Piper)")
             await asyncio.to_thread(self.tts.load)

@@ -22,6 +22,8 @@ from ai.person_request import asks_for_person
         "Can you connect me with a person?",
         "Is there someone I can talk to?",
         "Is there anyone I could speak to about my bill?",
+        "Is there somebody there I can talk to?",
+        "Is there anyone in the office I could speak with?",
         "I need to talk to somebody about an invoice.",
         "Let me speak to a human.",
         "I would rather talk to a person.",
