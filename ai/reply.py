@@ -137,11 +137,8 @@ async def _hang_up_when_said(replies: Replies) -> None:
 
 async def _put_through_when_said(replies: Replies) -> None:
     agent = replies.agent
-
-    async def say_failed() -> None:
-        await replies.play(agent.transfer_lines[transfer.FAILED], None)
-
-    await transfer.hand_over(replies.ch, agent.spec.transfer_to, say_failed)
+    failed = transfer.FAILED, agent.transfer_lines[transfer.FAILED]
+    await transfer.hand_over(replies.ch, agent.spec.transfer_to, lambda: replies.say_line(*failed))
 
 
 def _dump(audio: bytes, name: str, text: str) -> None:
@@ -171,6 +168,7 @@ class Replies:
         *,
         on_user_text: Callable[[TurnRecord], None],
         on_turn_done: Callable[[TurnRecord], None],
+        say_line: Callable[[str, bytes], Awaitable[None]],
     ) -> None:
         self.brain = brain
         self.agent = agent
@@ -183,6 +181,9 @@ class Replies:
         self.strategy = strategy
         self.on_user_text = on_user_text
         self.on_turn_done = on_turn_done
+        # The session's own fixed-line turn (a rendered line said as the bot's turn, heard
+        # and barge-in-able like any reply), for what a reply says after it has ended.
+        self.say_line = say_line
 
     def start(self, speech_end: float, audio: bytes, transcript: Transcript | None) -> Reply:
         reply = Reply(TurnRecord(self.ch.name, 0, speech_end))

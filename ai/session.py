@@ -116,6 +116,7 @@ class Session:
             naive_reply if self.naive else agent_reply,
             on_user_text=self.feed.user_text,
             on_turn_done=self.feed.turn_done,
+            say_line=self.say,
         )
         self._reply: Reply | None = None  # released: the caller's turn is over
         self._pending: Reply | None = None  # speculative: held until the endpoint

@@ -132,7 +132,7 @@ Max-Forwards: 70
 
 {body}"""
 
-_OK_TO_BYE = """\
+OK_TO_BYE = """\
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -144,7 +144,8 @@ Content-Length: 0
 """
 
 
-def _cdata(text: str) -> str:
+def cdata(text: str) -> str:
+    """``text`` as a sipp scenario message body."""
     return f"<![CDATA[\n{text}\n]]>"
 
 
@@ -168,13 +169,13 @@ class CallScript:
     def scenario(self) -> str:
         loops = -1 if self.loop_audio else 1
         steps = [
-            f'<send retrans="500">{_cdata(_INVITE)}</send>',
+            f'<send retrans="500">{cdata(_INVITE)}</send>',
             '<recv response="100" optional="true"/>',
             '<recv response="180" optional="true"/>',
             '<recv response="183" optional="true"/>',
             '<recv response="200" rtd="true"/>',
             "<send>"
-            + _cdata(_IN_DIALOG.format(method="ACK", cseq=1, extra="", body=""))
+            + cdata(_IN_DIALOG.format(method="ACK", cseq=1, extra="", body=""))
             + "</send>",
             f'<nop><action><exec rtp_stream="{self.audio},{loops},0"/></action></nop>',
         ]
@@ -183,7 +184,7 @@ class CallScript:
             steps += [
                 f'<pause milliseconds="{self.dtmf_after_ms}"/>',
                 "<send>"
-                + _cdata(
+                + cdata(
                     _IN_DIALOG.format(
                         method="INFO",
                         cseq=2,
@@ -198,7 +199,7 @@ class CallScript:
             steps += [
                 f'<pause milliseconds="{self.hangup_after_ms}"/>',
                 '<send retrans="500">'
-                + _cdata(
+                + cdata(
                     _IN_DIALOG.format(method="BYE", cseq=3 if self.dtmf else 2, extra="", body="")
                 )
                 + "</send>",
@@ -207,7 +208,7 @@ class CallScript:
         else:
             steps += [
                 f'<recv request="BYE" timeout="{self.expect_bye_within_ms}"/>',
-                f"<send>{_cdata(_OK_TO_BYE)}</send>",
+                f"<send>{cdata(OK_TO_BYE)}</send>",
             ]
         return (
             '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="voicebot-test">\n'

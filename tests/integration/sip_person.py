@@ -13,7 +13,9 @@ import subprocess
 from pathlib import Path
 
 from bench.sipcaller import (
+    OK_TO_BYE,
     CallRecord,
+    cdata,
     free_udp_port,
     parse_pcap,
     start_capture,
@@ -44,34 +46,21 @@ a=rtpmap:0 PCMU/8000
 a=ptime:20
 a=sendrecv
 """
-_OK = """SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-"""
-
-
-def _cdata(text: str) -> str:
-    return f"<![CDATA[\n{text}\n]]>"
 
 
 def scenario(answer: bool, audio: Path | None, wait_ms: int) -> str:
-    steps = [f'<recv request="INVITE" timeout="{wait_ms}"/>', f"<send>{_cdata(_RINGING)}</send>"]
+    steps = [f'<recv request="INVITE" timeout="{wait_ms}"/>', f"<send>{cdata(_RINGING)}</send>"]
     if answer:
         steps += [
             '<pause milliseconds="300"/>',
-            f'<send retrans="500">{_cdata(_ANSWER)}</send>',
+            f'<send retrans="500">{cdata(_ANSWER)}</send>',
             '<recv request="ACK"/>',
         ]
         if audio is not None:
             steps.append(f'<nop><action><exec rtp_stream="{audio},1,0"/></action></nop>')
-        steps += [f'<recv request="BYE" timeout="{wait_ms}"/>', f"<send>{_cdata(_OK)}</send>"]
+        steps += [f'<recv request="BYE" timeout="{wait_ms}"/>', f"<send>{cdata(OK_TO_BYE)}</send>"]
     else:
-        steps += [f"<send>{_cdata(_BUSY)}</send>", '<recv request="ACK"/>']
+        steps += [f"<send>{cdata(_BUSY)}</send>", '<recv request="ACK"/>']
     return (
         '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="person">\n'
         + "\n".join(steps)
