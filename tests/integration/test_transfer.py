@@ -117,9 +117,9 @@ def test_a_caller_who_asks_for_a_person_is_put_through_to_the_persons_phone(
     finally:
         received = person.stop()
     assert record.ok, f"the caller's sipp failed:\n{record.sipp_output}"
-    assert received.ok, f"the person's sipp failed:\n{received.sipp_output}"
     log = proc.output()
     assert TRANSFERRED in log, log[-3000:]  # the bot's AudioSocket leg ended
+    assert received.ok, f"the person's sipp failed:\n{received.sipp_output}\n{log[-3000:]}"
     # The person received the caller's voice (relayed by Asterisk, not by the bridge).
     heard_by_person = received.received_pcm()
     assert len(received.rtp_payloads) > 100, "the person received almost no RTP"
