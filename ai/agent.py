@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ai import knowledge, transfer
+from ai import knowledge, message_taking, transfer
 from ai.embedding import SentenceEncoder
 from ai.knowledge import Knowledge
 from ai.responder import Responder
@@ -37,6 +37,7 @@ class AgentSpec:
     digits: tuple[tuple[str, str], ...] = ()  # (key, line spoken when the caller presses it)
     transfer_to: str = ""  # "context,exten,priority" where a person answers; "" = none
     transfer_keys: tuple[str, ...] = ()  # keys that put the caller through ("0" by default)
+    take_messages: bool = False  # take a message on request, or offered after "I don't know"
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class Agent:
         self.index: FactIndex | None = None
         self.greeting_pcm = b""
         self.digit_lines: dict[str, tuple[str, bytes]] = {}  # key -> (line, its audio)
-        self.transfer_lines: dict[str, bytes] = {}  # ai/transfer.py's lines -> their audio
+        # ai/transfer.py's lines -> what this agent says for each, and its audio
+        self.transfer_lines: dict[str, tuple[str, bytes]] = {}
 
     @property
     def name(self) -> str:
@@ -95,26 +97,31 @@ class Agent:
         # Rendered now, like the greeting: a key press is answered without waiting for TTS.
         for key, line in self.spec.digits:
             self.digit_lines[key] = (line, self.tts.synthesize_sync(line))
-        if self.spec.transfer_to:
-            for line in transfer.LINES:
-                self.transfer_lines[line] = self.tts.synthesize_sync(line)
+        offer = message_taking.OFFER if self.spec.take_messages else ""
+        for key in transfer.LINES:
+            text = transfer.line(key, offer)
+            self.transfer_lines[key] = (text, self.tts.synthesize_sync(text))
 
     def opening(self, info: CallInfo) -> tuple[str, bytes] | None:
         """What the bot says first on a call: the greeting, or, for a caller back from a
         transfer that found nobody, that nobody is available (ai/transfer.py)."""
         if info.transfer_status and transfer.NOBODY in self.transfer_lines:
             log.info("agent %s: a caller back from a transfer: %s", self.name, info.transfer_status)
-            return transfer.NOBODY, self.transfer_lines[transfer.NOBODY]
+            return self.transfer_lines[transfer.NOBODY]
         if self.greeting_pcm:
             return self.spec.greeting, self.greeting_pcm
         return None
 
-    def responder(self, can_transfer: bool = False) -> Responder:
+    def responder(self, can_transfer: bool = False, caller: str = "") -> Responder:
         """A fresh responder for one call; ``can_transfer``: that call's channel can be put
-        through (the agent must have a ``transfer_to`` too)."""
+        through (the agent must have a ``transfer_to`` too); ``caller``: the caller's number,
+        for a message's "call me back on this number"."""
         return Responder(
             self.knowledge,
             self.spec.persona,
             self.index,
             can_transfer=can_transfer and bool(self.spec.transfer_to),
+            take_messages=self.spec.take_messages,
+            caller=caller,
+            lines={key: text for key, (text, _) in self.transfer_lines.items()},
         )

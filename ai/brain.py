@@ -22,7 +22,8 @@ from ai.config import BrainSettings
 from ai.embedding import SentenceEncoder
 from ai.llm import LlmBackend, LlmOptions
 from ai.llm_llama import LlamaCppBackend
-from ai.stt import SttOptions, WhisperStt
+from ai.message_keeper import MessageBox
+from ai.stt import SttOptions, Transcript, WhisperStt
 from ai.tts import PiperTts
 from ai.vad import SileroVad
 from ai.workers import lower_priority
@@ -40,11 +41,14 @@ class Brain:
         tts_voice: str = "",
         greeting: str = "",
         hangup_digit: str = "#",
+        messages: MessageBox | None = None,
     ) -> None:
         """``agents`` answer the calls (``default_agent`` those that name none or an unknown
-        one); without any, one agent without facts greets with ``greeting``."""
+        one); without any, one agent without facts greets with ``greeting``. ``messages``:
+        where the messages callers leave are kept (ai/message_keeper.py)."""
         self.settings = settings
         self.hangup_digit = hangup_digit
+        self.messages = messages
         self.tts = PiperTts(models.piper_voice(tts_voice))
         specs = list(agents) or [AgentSpec("default", greeting=greeting)]
         voices: dict[str, PiperTts] = {"": self.tts}
@@ -96,6 +100,14 @@ class Brain:
                 self.default_agent,
             )
         return self.agents[self.default_agent]
+
+    async def transcribe_safely(self, audio: bytes, call: str) -> Transcript | None:
+        """A transcript for listeners (partials, interjections): None when STT fails."""
+        try:
+            return await self.stt.transcribe(audio)
+        except Exception:
+            log.exception("session %s: speech recognition failed", call)
+            return None
 
     def load(self) -> None:
         """Load every model (blocking: run it on a thread of its own, never the event loop).

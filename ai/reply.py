@@ -29,21 +29,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import os
-import wave
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ai import transfer
-from ai.agent import Agent
-from ai.channel import BRAIN_RATE, Channel
+from ai import transfer, utterance_dump
+from ai.agent import Agent, CallInfo
+from ai.channel import Channel
 from ai.knowledge import split_sentences
 from ai.memory import Conversation
-from ai.responder import Kind, Responder
+from ai.message_keeper import MessageKeeper
+from ai.responder import Decision, Kind, Responder
 from ai.sentences import SentenceSplitter, clean_for_speech
 from ai.stamps import TurnRecord
 from ai.stt import Transcript
@@ -56,18 +55,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Messages = list[dict[str, str]]
-# Debugging aid: when set, every transcribed utterance is written there as a WAV.
-DUMP_DIR = os.environ.get("VOICEBOT_DUMP_UTTERANCES", "")
 
 
 @dataclass
 class Reply:
-    """A reply in the making. It speaks only once ``released`` (the endpoint) is set."""
+    """A reply in the making. It speaks only once released (the endpoint)."""
 
     record: TurnRecord
+    audio: bytes = b""  # the caller's turn
     released: asyncio.Event = field(default_factory=asyncio.Event)
     spoken: list[str] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
+    on_release: Callable[[], None] | None = None  # run once, when released
+
+    def release(self) -> None:
+        """The caller's turn is over: speak, and commit what the turn decided."""
+        self.released.set()
+        self.run_on_release()
+
+    def run_on_release(self) -> None:
+        if self.released.is_set() and self.on_release is not None:
+            call, self.on_release = self.on_release, None
+            call()
 
 
 Strategy = Callable[["Replies", Reply, Messages], Awaitable[None]]
@@ -98,6 +107,10 @@ async def agent_reply(replies: Replies, reply: Reply, messages: Messages) -> Non
     )
     reply.record.stamp("decided", loop.time())
     reply.record.answer = decision.kind.value
+    # What the turn changes (a message's step, topics told) holds once it is the caller's
+    # whole turn: at once if released already, else when released (never, if cancelled).
+    reply.on_release = functools.partial(replies.commit, decision, reply.audio)
+    reply.run_on_release()
     text = decision.text
     if decision.kind is Kind.CHAT:
         if not responder.has_facts:
@@ -137,19 +150,8 @@ async def _hang_up_when_said(replies: Replies) -> None:
 
 async def _put_through_when_said(replies: Replies) -> None:
     agent = replies.agent
-    failed = transfer.FAILED, agent.transfer_lines[transfer.FAILED]
+    failed = agent.transfer_lines[transfer.FAILED]
     await transfer.hand_over(replies.ch, agent.spec.transfer_to, lambda: replies.say_line(*failed))
-
-
-def _dump(audio: bytes, name: str, text: str) -> None:
-    path = Path(DUMP_DIR) / f"{name}.wav"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(BRAIN_RATE)
-        w.writeframes(audio)
-    path.with_suffix(".txt").write_text(text + "\n")
 
 
 class Replies:
@@ -169,6 +171,7 @@ class Replies:
         on_user_text: Callable[[TurnRecord], None],
         on_turn_done: Callable[[TurnRecord], None],
         say_line: Callable[[str, bytes], Awaitable[None]],
+        info: CallInfo | None = None,
     ) -> None:
         self.brain = brain
         self.agent = agent
@@ -184,9 +187,17 @@ class Replies:
         # The session's own fixed-line turn (a rendered line said as the bot's turn, heard
         # and barge-in-able like any reply), for what a reply says after it has ended.
         self.say_line = say_line
+        self.keeper = MessageKeeper(brain.messages, agent.name, channel.name, info or CallInfo())
+
+    def commit(self, decision: Decision, audio: bytes) -> None:
+        """The caller's turn is over: the responder takes the state it decided, and a
+        message it took a step of is handed to the store."""
+        self.responder.commit(decision)
+        if decision.message is not None:
+            self.keeper.keep(decision.message, audio, decision.new_message)
 
     def start(self, speech_end: float, audio: bytes, transcript: Transcript | None) -> Reply:
-        reply = Reply(TurnRecord(self.ch.name, 0, speech_end))
+        reply = Reply(TurnRecord(self.ch.name, 0, speech_end), audio=audio)
         reply.task = self.supervisor.spawn(self._answer(reply, audio, transcript), "reply")
         return reply
 
@@ -204,8 +215,7 @@ class Replies:
             if transcript is None:
                 transcript = await self.brain.stt.transcribe(audio)
             record.stamp("stt_final", asyncio.get_running_loop().time())
-            if DUMP_DIR:
-                _dump(audio, f"{self.ch.name}-{record.speech_end:.3f}", transcript.text)
+            utterance_dump.dump(audio, f"{self.ch.name}-{record.speech_end:.3f}", transcript.text)
             if transcript.rejected or not transcript.text:
                 await released.wait()
                 log.info(

@@ -6,9 +6,11 @@ Theory of operation
 ``Responder.decide()`` is pure (text in, a ``Decision`` out) and runs before any
 model, so a fact answer goes to TTS right after the final transcript. In order:
 
+0. while a message is being taken (ai/message_taking.py), every turn is its answer;
 1. a goodbye ("ok thanks, bye") gets the closing line, and the call ends after it;
-   a request for a person (ai/person_request.py) is put through when the call can
-   be (ai/transfer.py), or told it cannot;
+   a request to leave a message (or a yes to the offer of one) starts taking it, for
+   an agent that takes messages; a request for a person (ai/person_request.py) is
+   put through when the call can be (ai/transfer.py), or told it cannot;
 2. a fact that answers the words (ai/retrieval.py, with the previous question for
    follow-ups) is spoken as the owner wrote it, and only that fact;
 3. a greeting, thanks, "how are you" or "are you a robot?" (ai/dialogue_acts.py)
@@ -20,19 +22,25 @@ model, so a fact answer goes to TTS right after the final transcript. In order:
    replies in the agent's persona, and ``checked()`` keeps that reply only if every
    number, day or name in it is in the facts (ai/fact_check.py).
 
-An agent without facts has no index: everything but the goodbye goes to the LLM,
-as a general assistant would.
+An agent without facts has no index: everything but the goodbye (and messages and
+transfers) goes to the LLM, as a general assistant would.
+
+What the responder remembers of its call (``CallState``: topics told, a message
+offered, a message in progress) changes only through ``commit(decision)``: the reply
+pipeline decides speculatively, before the caller's turn is known to be over, and
+commits once it is (ai/reply.py), so a reply thrown away changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ai import fact_check, transfer
+from ai import fact_check, message_taking, transfer
 from ai.dialogue_acts import Act, acts, is_question
 from ai.knowledge import Knowledge
+from ai.message_taking import Message, MessageTaking, asks_to_leave_message, says_no, says_yes
 from ai.person_request import asks_for_person
 from ai.retrieval import FactIndex
 
@@ -44,6 +52,16 @@ class Kind(enum.Enum):
     UNKNOWN = "unknown"
     CHAT = "chat"  # the LLM phrases it (checked)
     TRANSFER = "transfer"  # put through to a person after saying ``text``
+    MESSAGE = "message"  # a step of taking a message (``message`` holds it so far)
+
+
+@dataclass(frozen=True)
+class CallState:
+    """What the responder remembers of its call."""
+
+    told_topics: bool = False  # "I can tell you about ..." was said once
+    offered: bool = False  # the bot's last line offered to take a message
+    taking: MessageTaking | None = None  # a message in progress
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,9 @@ class Decision:
     text: str = ""  # what to say; "" for CHAT (the LLM's reply, then checked())
     hang_up: bool = False
     coverage: float = 0.0
+    state: CallState | None = None  # the call's state once this turn is over; None: as is
+    message: Message | None = None  # the message as this turn leaves it, to be stored
+    new_message: bool = False  # this turn starts a message
 
     @property
     def transfer(self) -> bool:
@@ -72,11 +93,21 @@ class Responder:
         persona: str = "",
         index: FactIndex | None = None,
         can_transfer: bool = False,
+        take_messages: bool = False,
+        caller: str = "",
+        lines: dict[str, str] | None = None,
     ) -> None:
         """``index`` (read-only, shared by every call of the agent) is built if not given;
-        ``can_transfer``: this call can be put through to a person (ai/transfer.py)."""
+        ``can_transfer``: this call can be put through to a person (ai/transfer.py);
+        ``take_messages``: the agent takes messages; ``caller``: the caller's number;
+        ``lines``: what the agent says for each of ai/transfer.py's lines."""
         self.knowledge = knowledge
         self.can_transfer = can_transfer
+        self.take_messages = take_messages
+        self.caller = caller
+        offer = message_taking.OFFER if take_messages else ""
+        self.lines = lines or {key: transfer.line(key, offer) for key in transfer.LINES}
+        self.state = CallState()
         self.title = knowledge.title if knowledge else ""
         if index is None and knowledge is not None and not knowledge.empty:
             index = FactIndex(knowledge)
@@ -89,20 +120,53 @@ class Responder:
         self._support = fact_check.support(
             " ".join([knowledge.text() if knowledge else "", self.persona])
         )
-        self._told_topics = False
 
     @property
     def has_facts(self) -> bool:
         return self.index is not None
 
+    @property
+    def wants_digits(self) -> bool:
+        """A callback number is asked for: the caller's keys are its digits."""
+        return self.state.taking is not None and self.state.taking.wants_digits
+
+    def commit(self, decision: Decision) -> None:
+        """The caller's turn is over: the call is in the state ``decision`` leaves."""
+        if decision.state is not None:
+            self.state = decision.state
+
+    def note_said(self, text: str) -> None:
+        """The bot said a fixed line (a greeting, a key's or a transfer's line)."""
+        offered = self.take_messages and text.endswith(message_taking.OFFER)
+        self.state = replace(self.state, offered=offered)
+
     def decide(self, text: str, previous: str = "", today: dt.date | None = None) -> Decision:
-        said = acts(text)
+        """What to say to ``text``; changes nothing until ``commit()``."""
+        if self.state.taking is not None:
+            return self._take(self.state.taking, text)
+        nxt = replace(self.state, offered=False)  # the offer of a message holds one turn
+        decision = self._decide(text, nxt, previous, today)
+        return decision if decision.state is not None else replace(decision, state=nxt)
+
+    def _decide(self, text: str, nxt: CallState, previous: str, today: dt.date | None) -> Decision:
+        said, offered = acts(text), self.state.offered
         if Act.GOODBYE in said:
             return Decision(Kind.GOODBYE, self.closing(), hang_up=True)
+        if asks_to_leave_message(text) or (offered and _accepts(text)):
+            if self.take_messages:
+                taking = MessageTaking(caller=self.caller)
+                state = replace(nxt, taking=taking)
+                return Decision(
+                    Kind.MESSAGE, message_taking.START, state=state, message=taking.message,
+                    new_message=True,
+                )  # fmt: skip
+            return Decision(Kind.SMALL_TALK, message_taking.NO_MESSAGES)
+        if offered and says_no(text) and len(text.split()) <= 4 and not is_question(text):
+            return Decision(Kind.SMALL_TALK, message_taking.DECLINED)
         if asks_for_person(text):
             if self.can_transfer:
                 return Decision(Kind.TRANSFER, transfer.GOING)
-            return Decision(Kind.SMALL_TALK, transfer.CANNOT)
+            return self._offering(Kind.SMALL_TALK, self.lines[transfer.CANNOT], nxt)
         if self.index is None:
             return Decision(Kind.CHAT)
         if said:
@@ -113,8 +177,26 @@ class Responder:
         if found is not None:
             return Decision(Kind.FACT, found.text, coverage=found.coverage)
         if is_question(text):
-            return Decision(Kind.UNKNOWN, self._dont_know())
+            line = "I'm sorry, I don't know that."
+            if self.topics and not nxt.told_topics:
+                nxt = replace(nxt, told_topics=True)
+                line += f" I can tell you about {self.topics}."
+            return self._offering(Kind.UNKNOWN, f"{line} {message_taking.OFFER}", nxt)
         return Decision(Kind.CHAT)
+
+    def _offering(self, kind: Kind, line: str, nxt: CallState) -> Decision:
+        """A line that may end with the offer of a message: the agent's own (``line``, or
+        ``line`` without the offer for an agent that takes none), noting the offer."""
+        if not self.take_messages:
+            return Decision(kind, line.removesuffix(f" {message_taking.OFFER}"), state=nxt)
+        return Decision(kind, line, state=replace(nxt, offered=line.endswith(message_taking.OFFER)))
+
+    def _take(self, taking: MessageTaking, text: str) -> Decision:
+        step = taking.heard(text)
+        state = replace(self.state, offered=False, taking=None if step.over else step.state)
+        line = step.line or self.closing()
+        message = step.state.message
+        return Decision(Kind.MESSAGE, line, step.hang_up, state=state, message=message)
 
     def checked(self, generated: str) -> str:
         """``generated`` if everything it states is in the facts, else the fallback line."""
@@ -147,12 +229,10 @@ class Responder:
             return "You're welcome. Is there anything else I can help you with?"
         return "Hello! How can I help you?"
 
-    def _dont_know(self) -> str:
-        line = "I'm sorry, I don't know that."
-        if self.topics and not self._told_topics:
-            self._told_topics = True
-            line += f" I can tell you about {self.topics}."
-        return line
+
+def _accepts(text: str) -> bool:
+    """A yes to the offer of a message ("yes please"; not "yes, and when do you close?")."""
+    return says_yes(text) and (len(text.split()) <= 5 or not is_question(text))
 
 
 def _topics(knowledge: Knowledge, most: int = 3) -> str:

@@ -19,15 +19,15 @@ windows on the VAD's worker thread and routes the ``TurnTaker``'s events here:
   them to wait in, so they always jump ahead of the reply's audio.
 
 Failure policy: a model error inside one turn is the reply's own business (an
-apology, the call goes on). Any other task that raises is a bug: the supervisor
-logs it with the call's name, and ``_fail`` apologises and hangs up, so the
-caller is never left on a silent line. When the channel ends, every task is
-cancelled with a deadline. Nothing here touches another call.
+apology, the call goes on). Any other task that raises is a bug: the supervisor logs
+it, and ``_fail`` apologises and hangs up, so the caller is never left on a silent
+line. When the channel ends, every task is cancelled with a deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from ai.agent import CallInfo
@@ -79,7 +79,7 @@ class Session:
         self.ch = channel
         self.info = info or CallInfo()
         self.agent = brain.agent_for(self.info.agent)
-        self.responder = self.agent.responder(can_transfer=channel.can_transfer)
+        self.responder = self.agent.responder(channel.can_transfer, self.info.caller)
         s = brain.settings
         # "naive": the benchmark's baseline (fixed silence timeout, no speculation, the
         # whole reply at once: ai/naive.py); "streaming": the real pipeline.
@@ -117,6 +117,7 @@ class Session:
             on_user_text=self.feed.user_text,
             on_turn_done=self.feed.turn_done,
             say_line=self.say,
+            info=self.info,
         )
         self._reply: Reply | None = None  # released: the caller's turn is over
         self._pending: Reply | None = None  # speculative: held until the endpoint
@@ -126,19 +127,15 @@ class Session:
 
     async def run(self) -> None:
         """Converse until the channel ends; then cancel and await every task of the call."""
-        log.info(
-            "session %s: agent %s (caller %s, dialled %s)",
-            self.ch.name,
-            self.agent.name,
-            self.info.caller or "unknown",
-            self.info.dialled or "unknown",
-        )
+        info = self.info
+        log.info(f"session {self.ch.name}: agent {self.agent.name} (caller {info.caller or '?'}, "
+                 f"dialled {info.dialled or '?'})")  # fmt: skip
         try:
             greeting = self.agent.opening(self.info)
             if greeting is not None:
                 self.supervisor.spawn(self.say(*greeting), "greet")
-            agent = self.agent
-            keypad = Keypad(self.ch, self.brain.hangup_digit, agent, self, self.supervisor.spawn)
+            spawn = self.supervisor.spawn
+            keypad = Keypad(self.ch, self.brain.hangup_digit, self.agent, self, spawn)
             self.supervisor.spawn(keypad.run(), "dtmf")
             self.supervisor.spawn(self._audio_loop(), "audio")
             await self.ch.wait_ended()
@@ -198,7 +195,7 @@ class Session:
                 self.supervisor,
                 self.brain.settings.partial_interval_ms / 1000.0,
                 self._utterance_so_far,
-                self._transcribe_safely,
+                functools.partial(self.brain.transcribe_safely, call=self.ch.name),
             )
         elif isinstance(event, SpeechPaused):
             # Start the reply now, on what was said so far, held back until the endpoint
@@ -219,7 +216,7 @@ class Session:
             self._turn_no += 1
             pending.record.turn = self._turn_no
             pending.record.stamp("endpoint", event.detected)
-            pending.released.set()
+            pending.release()
             self._reply = pending
             if pending.record.user_text:
                 self.feed.user_text(pending.record)
@@ -244,21 +241,29 @@ class Session:
             self.supervisor.spawn(self._judge_interjection(audio), "interjection")
 
     async def _judge_interjection(self, audio: bytes) -> None:
-        transcript = await self._transcribe_safely(audio)
+        transcript = await self.brain.transcribe_safely(audio, self.ch.name)
         text = transcript.text if transcript and not transcript.rejected else ""
         backchannel = not text or is_backchannel(text)
-        log.info(
-            "session %s: interjection %r -> %s",
-            self.ch.name,
-            text,
-            "backchannel" if backchannel else "barge-in",
-        )
+        kind = "backchannel" if backchannel else "barge-in"
+        log.info("session %s: interjection %r -> %s", self.ch.name, text, kind)
         if not backchannel:
             self._known = transcript
             self.hearing.utterance = bytearray(audio)
         now = asyncio.get_running_loop().time()
         for event in self.turns.resolve_interjection(backchannel, now):
             await self._on_turn_event(event)
+
+    @property
+    def wants_digits(self) -> bool:
+        return self.responder.wants_digits
+
+    def answer_typed(self, text: str) -> None:
+        """Keys typed for a question (a callback number): answered as the caller's turn."""
+        self._turn_no += 1
+        reply = self.replies.start(asyncio.get_running_loop().time(), b"", Transcript.typed(text))
+        reply.record.turn = self._turn_no
+        reply.release()
+        self._reply = reply
 
     async def stop_speaking(self) -> None:
         await Replies.cancel(self._pending)
@@ -277,16 +282,10 @@ class Session:
     def _utterance_so_far(self) -> bytes | None:
         return bytes(self.hearing.utterance) if self.hearing.collecting else None
 
-    async def _transcribe_safely(self, audio: bytes) -> Transcript | None:
-        try:
-            return await self.brain.stt.transcribe(audio)
-        except Exception:
-            log.exception("session %s: speech recognition failed", self.ch.name)
-            return None
-
     async def say(self, text: str, pcm: bytes) -> None:
         """A fixed line already rendered (the greeting, a key's line), as the bot's turn."""
         self.turns.bot_turn()
+        self.responder.note_said(text)
         try:
             onset = self.ch.next_speech_onset()
             await self.replies.play(pcm, None)

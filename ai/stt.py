@@ -107,6 +107,11 @@ class Transcript:
     def kept(self) -> bool:
         return self.rejected is None
 
+    @classmethod
+    def typed(cls, text: str) -> Transcript:
+        """Keys the caller typed, as a turn's transcript."""
+        return cls(text, 0.0, 0.0, 0.0, 0.0, None)
+
 
 class WhisperStt:
     """A faster-whisper model with its own thread pool. ``load()`` once, share between calls."""

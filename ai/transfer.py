@@ -12,7 +12,8 @@ bridge never relays audio between two calls. A transfer the PBX refuses gets
 ``FAILED`` and the call goes on with the bot. When nobody answers there, the
 dialplan brings the caller back to the same agent with the Dial's status, and the
 bot opens with ``NOBODY`` instead of its greeting. Without a transfer, the bot
-says ``CANNOT`` and the call goes on.
+says ``CANNOT`` and the call goes on. An agent that takes messages ends those three
+lines with the offer of a message instead of "anything else?" (``line()``).
 
 The lines are generic receptionist English, the same for every business; each
 agent renders them once at load (ai/agent.py) so none waits for TTS.
@@ -21,6 +22,7 @@ agent renders them once at load (ai/agent.py) so none waits for TTS.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from ai.channel import Channel
@@ -40,6 +42,14 @@ NOBODY = (
     "Is there anything else I can help you with?"
 )
 LINES = (GOING, CANNOT, FAILED, NOBODY)
+_ASKS_WHAT_ELSE = re.compile(r" Is there anything (?:else )?I can help you with\?$")
+
+
+def line(key: str, offer: str = "") -> str:
+    """What the bot says for ``key`` (one of ``LINES``): with ``offer`` (an agent that
+    takes messages: ai/message_taking.py's question), a line that would ask what else it
+    can do offers to take a message instead."""
+    return _ASKS_WHAT_ELSE.sub(f" {offer}", key) if offer else key
 
 
 async def hand_over(

@@ -34,11 +34,13 @@ EMBEDDED_AGENTS = {
         "greeting": "Thank you for calling Riverside Dental. How can I help you today?",
         "knowledge": "agents/riverside-dental.md",
         "transfer_to": "people,reception,1",
+        "take_messages": True,
     },
     "plumber": {
         "greeting": "Northside Plumbing, good day. How can I help?",
         "knowledge": "agents/northside-plumbing.md",
         "transfer_to": "people,reception,1",
+        "take_messages": True,
     },
 }
 EMBEDDED_DEFAULT = "reception"
@@ -104,8 +106,8 @@ def _digits(value: dict[str, Any], base: Path) -> tuple[tuple[str, str], ...]:
 
 
 # One line per key: its TOML type, and how a value becomes the AgentSpec field (given the
-# folder relative paths start from). Next to come: "take_messages": (bool, ...), with a
-# "message" digit action. transfer_to is checked against the dialplan in load_agents.
+# folder relative paths start from). transfer_to is checked against the dialplan in
+# load_agents.
 _KEYS: dict[str, tuple[type, Callable[[Any, Path], Any]]] = {
     "greeting": (str, _text),
     "knowledge": (str, _facts_file),
@@ -113,6 +115,7 @@ _KEYS: dict[str, tuple[type, Callable[[Any, Path], Any]]] = {
     "voice": (str, _voice_file),
     "transfer_to": (str, _text),
     "digits": (dict, _digits),
+    "take_messages": (bool, lambda value, base: value),
 }
 
 

@@ -4,6 +4,7 @@
 - ``voicebot asterisk``  only Asterisk (with the fallback prompt), until stopped
 - ``voicebot bridge``    only the bridge and its HTTP server, until stopped
 - ``voicebot provision`` find or provision Asterisk, then exit
+- ``voicebot messages``  the messages callers left, newest first (``--json`` for tools)
 """
 
 from __future__ import annotations
@@ -78,16 +79,39 @@ async def _serve(args: argparse.Namespace) -> int:
     return 1 if stack.failed else 0
 
 
+def _messages(args: argparse.Namespace) -> int:
+    import json
+
+    from records.messages import read_messages
+
+    rows = read_messages(Path(load_settings(args.config).data_dir), limit=args.limit)
+    if args.json:
+        print(json.dumps([r.as_json() for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("no messages")
+    for r in rows:
+        state = "" if r.complete else "  (incomplete)"
+        print(f"{r.time}  {r.agent}  from {r.caller or 'unknown'}{state}")
+        print(f"  name: {r.name or '-'}   call back: {r.number or '-'}")
+        print(f"  message: {r.text or '-'}")
+        if r.audio:
+            print(f"  audio: {r.audio}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="voicebot", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["run", "asterisk", "bridge", "provision"])
+    parser.add_argument("command", choices=["run", "asterisk", "bridge", "provision", "messages"])
     parser.add_argument("--config", help="TOML settings file (default: $VOICEBOT_CONFIG)")
     parser.add_argument(
         "--supervised", action="store_true", help=argparse.SUPPRESS
     )  # `voicebot run`'s child: prints one ready line, reports Asterisk's health over AMI
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--json", action="store_true", help="messages: a JSON list")
+    parser.add_argument("--limit", type=int, default=0, help="messages: at most this many")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -101,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             install = find_or_provision(Path(load_settings(args.config).cache_dir), _progress)
             _progress(f"asterisk: {install.version()} ({install.root or 'on the PATH'})")
             return 0
+        if args.command == "messages":
+            return _messages(args)
         return asyncio.run(_serve(args))
     except ConfigError as exc:
         print(f"voicebot: configuration error: {exc}", file=sys.stderr)

@@ -57,6 +57,8 @@ class Settings:
     # Where provisioned Asterisk, generated prompts and run state live.
     cache_dir: str = str(PROJECT_ROOT / ".cache")
     run_dir: str = str(PROJECT_ROOT / ".run")
+    # What the deployment keeps: the messages callers leave (SQLite, and their WAVs).
+    data_dir: str = str(PROJECT_ROOT / "data")
     # Asterisk instance name: several instances (make run, tests) can coexist.
     instance: str = "main"
     # Admin-owned Asterisk config and trunk files.

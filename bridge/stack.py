@@ -48,6 +48,7 @@ from bridge.web import ice, tls
 from bridge.web.browser_channel import BrowserChannel
 from bridge.web.http import WS_PATH, HttpServer
 from bridge.web.webrtc import BrowserDoor, DoorOptions, Listener
+from records.messages import MessageStore
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,17 @@ class Stack:
         # Without a bridge (`voicebot asterisk`, and `voicebot run`, whose bridge is a
         # child process) only the voice is needed, for the fallback prompt.
         self.brain: Brain | None = None
+        self.messages: MessageStore | None = None
         if with_bridge:
             specs, default_agent = agents or load_agents(None, settings)
+            self.messages = MessageStore(Path(settings.data_dir))
             self.brain = Brain(
                 brain_settings or BrainSettings(),
                 agents=specs,
                 default_agent=default_agent,
                 tts_voice=settings.tts_voice,
                 hangup_digit=settings.hangup_digit,
+                messages=self.messages,
             )
         self.tts = (
             self.brain.tts if self.brain else PiperTts(models.piper_voice(settings.tts_voice))
@@ -314,6 +318,8 @@ class Stack:
             self.brain.close()
         else:
             self.tts.close()
+        if self.messages is not None:
+            await asyncio.to_thread(self.messages.close)  # what callers said is written
 
     def banner(self, bridge_shown: bool | None = None) -> str:
         """What ``voicebot run`` prints when ready; ``bridge_shown`` for a bridge in a child."""

@@ -11,12 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ai import transfer
+from ai import message_taking, transfer
 from ai.agent import Agent, AgentSpec
+from ai.brain import Brain
 from ai.channel import BRAIN_RATE, Dtmf
 from ai.config import BrainSettings
 from ai.knowledge import Knowledge
-from ai.responder import Responder
+from ai.message_keeper import StoredMessage
 from ai.stt import Transcript
 from ai.vad import WINDOW_SAMPLES
 
@@ -92,23 +93,32 @@ class FakeAgent:
     """An agent without facts (the LLM answers), with the fake voice."""
 
     def __init__(
-        self, knowledge: Knowledge | None = None, greeting: str = GREETING, transfer_to: str = ""
+        self,
+        knowledge: Knowledge | None = None,
+        greeting: str = GREETING,
+        transfer_to: str = "",
+        take_messages: bool = False,
     ) -> None:
         keys = ("0",) if transfer_to else ()
         self.spec = AgentSpec(
-            "fake", greeting=greeting, transfer_to=transfer_to, transfer_keys=keys
+            "fake",
+            greeting=greeting,
+            transfer_to=transfer_to,
+            transfer_keys=keys,
+            take_messages=take_messages,
         )
         self.name = self.spec.name
         self.tts = FakeTts()
         self.greeting_pcm = speech(greeting) if greeting else b""
         self.digit_lines: dict[str, tuple[str, bytes]] = {}
-        self.transfer_lines = {line: speech(line) for line in transfer.LINES} if keys else {}
+        offer = message_taking.OFFER if take_messages else ""
+        lines = {key: transfer.line(key, offer) for key in transfer.LINES}
+        self.transfer_lines = {key: (text, speech(text)) for key, text in lines.items()}
         self.knowledge = knowledge
+        self.index = None  # the responder builds its own
 
     opening = Agent.opening
-
-    def responder(self, can_transfer: bool = False) -> Responder:
-        return Responder(self.knowledge, can_transfer=can_transfer and bool(self.spec.transfer_to))
+    responder = Agent.responder
 
 
 class FakeBrain:
@@ -127,6 +137,9 @@ class FakeBrain:
         self.agent = agent or FakeAgent()
         self.agent.tts = self.tts
         self.agent_names: list[str] = []
+        self.messages = FakeMessageBox()
+
+    transcribe_safely = Brain.transcribe_safely
 
     def agent_for(self, name: str) -> FakeAgent:
         self.agent_names.append(name)
@@ -141,6 +154,20 @@ class FakeBrain:
     def close(self) -> None:
         self.vad_executor.shutdown(wait=False)
         self.text_executor.shutdown(wait=False)
+
+
+class FakeMessageBox:
+    """Keeps every submission, in order: ``latest`` is the store's view of each message."""
+
+    def __init__(self) -> None:
+        self.submitted: list[tuple[StoredMessage, bytes]] = []
+
+    def submit(self, message: StoredMessage, audio: bytes) -> None:
+        self.submitted.append((message, audio))
+
+    @property
+    def latest(self) -> dict[str, StoredMessage]:
+        return {m.id: m for m, _ in self.submitted}
 
 
 class FakeChannel:

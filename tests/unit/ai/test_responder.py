@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ai import message_taking, transfer
 from ai.knowledge import parse
 from ai.responder import CHAT_FALLBACK, Kind, Responder
 
@@ -25,7 +26,9 @@ def responder() -> Responder:
 
 
 def decide(r: Responder, text: str, previous: str = "") -> tuple[Kind, str]:
+    """One whole caller turn: decided, then committed (the caller's turn was over)."""
     d = r.decide(text, previous, today=dt.date(2026, 12, 2))
+    r.commit(d)
     return d.kind, d.text
 
 
@@ -89,3 +92,65 @@ def test_a_request_for_a_person_is_put_through_only_when_the_call_can_be() -> No
         .decide("Do you have a receptionist?")
         .transfer
     )
+
+
+def test_a_decision_changes_nothing_until_committed() -> None:
+    """A speculative reply that is thrown away must leave the call as it was."""
+    r = responder()
+    first = r.decide("do you fix motorbikes?")
+    again = r.decide("do you fix motorbikes?")
+    assert first.text == again.text and "opening hours" in again.text
+    r.commit(again)
+    assert "opening hours" not in r.decide("do you sell tyres?").text
+
+
+def taking() -> Responder:
+    return Responder(parse(FACTS), take_messages=True, caller="+15550100")
+
+
+def test_a_request_to_leave_a_message_starts_taking_it() -> None:
+    r = taking()
+    d = r.decide("Can I leave a message?")
+    assert (d.kind, d.text, d.new_message) == (Kind.MESSAGE, message_taking.START, True)
+    r.commit(d)
+    assert decide(r, "John Smith")[1] == message_taking.ASK_NUMBER and r.wants_digits
+    assert "Is that right" in decide(r, "555 0123")[1]
+    assert decide(r, "yes")[1] == message_taking.ASK_TEXT
+    d = r.decide("Please call me back about my oil change.")
+    assert d.kind is Kind.MESSAGE and d.message is not None and d.message.complete
+    assert d.message.number == "5550123" and d.message.name == "John Smith"
+    r.commit(d)
+    assert decide(r, "what time do you open on monday")[0] is Kind.FACT  # the call goes on
+
+
+def test_an_agent_that_takes_no_messages_says_so() -> None:
+    kind, text = decide(responder(), "Can I leave a message?")
+    assert (kind, text) == (Kind.SMALL_TALK, message_taking.NO_MESSAGES)
+
+
+def test_dont_know_offers_a_message_and_yes_takes_it() -> None:
+    r = taking()
+    kind, text = decide(r, "do you fix motorbikes?")
+    assert kind is Kind.UNKNOWN and text.endswith(message_taking.OFFER)
+    assert decide(r, "Yes, please.") == (Kind.MESSAGE, message_taking.START)
+
+
+def test_the_offer_holds_one_turn_and_no_declines_it() -> None:
+    r = taking()
+    decide(r, "do you fix motorbikes?")
+    assert decide(r, "No.") == (Kind.SMALL_TALK, message_taking.DECLINED)
+    assert decide(r, "yes")[0] is not Kind.MESSAGE  # nothing was offered this time
+    decide(r, "do you fix motorbikes?")
+    assert decide(r, "yes, and how much is an oil change?")[0] is Kind.FACT
+
+
+def test_cannot_transfer_offers_a_message_and_a_fixed_line_offer_counts_too() -> None:
+    r = taking()
+    text = decide(r, "Can I speak to someone, please?")[1]
+    assert text.endswith(message_taking.OFFER)
+    assert decide(r, "yes")[0] is Kind.MESSAGE
+    r = taking()
+    r.note_said(transfer.line(transfer.NOBODY, message_taking.OFFER))
+    assert decide(r, "sure")[0] is Kind.MESSAGE
+    r.note_said("Hello, how can I help?")
+    assert not r.state.offered

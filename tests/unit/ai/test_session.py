@@ -103,12 +103,12 @@ def inject_onset(brain: FakeBrain, ch: FakeChannel, session: Session) -> None:
 
 
 def inject_partials(brain: FakeBrain, ch: FakeChannel, session: Session) -> None:
-    async def broken(audio: bytes) -> None:
+    async def broken(audio: bytes, call: str) -> None:
         raise RuntimeError("injected partials failure")
 
     session.feed.listener = lambda event: None
     brain.settings = type(brain.settings)(apology=APOLOGY, partial_interval_ms=20)
-    session._transcribe_safely = broken  # type: ignore[method-assign]
+    brain.transcribe_safely = broken  # type: ignore[method-assign]
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,7 @@ def test_load_settings_accepts_the_agent_tables(tmp_path: Path) -> None:
             "no extension 'billing'",
         ),
         ('[agents.a]\ndigits = "1"\n', "[agents.a] digits", "must be dict"),
+        ('[agents.a]\ntake_messages = "yes"\n', "[agents.a] take_messages", "must be bool"),
     ],
 )
 def test_errors_name_the_file_and_the_key(tmp_path: Path, text: str, key: str, why: str) -> None:
@@ -234,3 +235,10 @@ def test_transfer_to_is_checked_in_the_configured_dialplan(tmp_path: Path) -> No
 def test_the_embedded_agents_put_callers_through_to_reception() -> None:
     for spec in load_agents()[0]:
         assert spec.transfer_to == "people,reception,1" and spec.transfer_keys == ("0",)
+        assert spec.take_messages
+
+
+def test_take_messages_is_off_unless_set(tmp_path: Path) -> None:
+    text = "[agents.a]\n[agents.b]\ntake_messages = true\n"
+    specs = {s.name: s for s in load_agents(config_file(tmp_path, text))[0]}
+    assert not specs["a"].take_messages and specs["b"].take_messages
