@@ -149,12 +149,16 @@ def cdata(text: str) -> str:
     return f"<![CDATA[\n{text}\n]]>"
 
 
+DTMF_SPACING_MS = 250  # between two keys of a typed number, as a person types them
+
+
 @dataclass(frozen=True)
 class CallScript:
     """What the caller does once the call is answered.
 
     ``audio`` is streamed (looped when ``loop_audio``) from the answer on. The caller sends
-    DTMF ``dtmf`` after ``dtmf_after_ms`` (if set); then it either hangs up
+    the DTMF keys ``dtmf`` (SIP INFO, one every ``DTMF_SPACING_MS``) from ``dtmf_after_ms``
+    on (if set); then it either hangs up
     ``hangup_after_ms`` later, or (``hangup_after_ms`` None) waits up to
     ``expect_bye_within_ms`` for the other side's BYE.
     """
@@ -179,15 +183,17 @@ class CallScript:
             + "</send>",
             f'<nop><action><exec rtp_stream="{self.audio},{loops},0"/></action></nop>',
         ]
-        if self.dtmf:
-            body = f"Signal={self.dtmf}\nDuration=160\n"
+        digits = self.dtmf or ""
+        for i, digit in enumerate(digits):
+            body = f"Signal={digit}\nDuration=160\n"
+            pause = self.dtmf_after_ms if i == 0 else DTMF_SPACING_MS
             steps += [
-                f'<pause milliseconds="{self.dtmf_after_ms}"/>',
+                f'<pause milliseconds="{pause}"/>',
                 "<send>"
                 + cdata(
                     _IN_DIALOG.format(
                         method="INFO",
-                        cseq=2,
+                        cseq=2 + i,
                         extra="Content-Type: application/dtmf-relay\n",
                         body=body,
                     )
@@ -199,9 +205,7 @@ class CallScript:
             steps += [
                 f'<pause milliseconds="{self.hangup_after_ms}"/>',
                 '<send retrans="500">'
-                + cdata(
-                    _IN_DIALOG.format(method="BYE", cseq=3 if self.dtmf else 2, extra="", body="")
-                )
+                + cdata(_IN_DIALOG.format(method="BYE", cseq=2 + len(digits), extra="", body=""))
                 + "</send>",
                 '<recv response="200" crlf="true"/>',
             ]

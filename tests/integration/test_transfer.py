@@ -6,7 +6,7 @@ second sipp (the person) at the static contact of the test's copy of
 
 Answered: the person receives the caller's audio, the caller the person's, and the
 bot's AudioSocket leg has ended. Busy: the caller is back with the same agent, which
-says nobody is available.
+says nobody is available and offers to take a message.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Stack:
             f.write(
                 f'asterisk_config_dir = "{self.asterisk_dir}"\n'
                 f'[agents.reception]\ngreeting = "{GREETING}"\nknowledge = "dental.md"\n'
-                f'transfer_to = "{TARGET}"\n'
+                f'transfer_to = "{TARGET}"\ntake_messages = true\n'
             )
         self.proc: VoicebotProcess | None = None
         self.starts = 0
@@ -171,5 +171,6 @@ def test_a_caller_whom_nobody_answers_is_back_with_the_agent(
     caller_text = transcribe(whisper, record.received_pcm())
     assert "through" in caller_text, caller_text
     assert "nobody" in caller_text and "available" in caller_text, caller_text
+    assert "leave a message" in caller_text, caller_text  # offered one instead
     assert caller_text.count("dental surgery") <= 1, caller_text  # no second greeting
     assert transfer.NOBODY.startswith("I'm sorry, nobody is available")
