@@ -16,7 +16,9 @@ dialogue where it was. Steps:
    call has one. Too few digits: asked again.
 3. ``CONFIRM``: the number read back in groups; yes goes on, no (or a corrected
    number) asks again.
-4. ``TEXT``: the message, whatever it says; the message is complete.
+4. ``TEXT``: the message, whatever it says (a fragment of two words or fewer is asked
+   about once: it is most often the end of the last answer, cut at a pause); the
+   message is complete.
 
 "Never mind" at any step stops; a goodbye before the message stops and ends the
 call. Either way the message keeps what was said, marked incomplete, as it is after
@@ -44,6 +46,7 @@ NUMBER_AGAIN = (
 )
 NUMBER_AFTER_NO = "Sorry about that. What's the right number, please?"
 ASK_TEXT = "Thank you. And what's your message?"
+TEXT_AGAIN = "Sorry, what would you like the message to say?"
 DONE = "Thank you, I've taken your message and I'll pass it on. Is there anything else?"
 DONE_BYE = "Thank you, I've taken your message and I'll pass it on. Goodbye!"
 CANCELLED = "No problem. Is there anything else I can help you with?"
@@ -52,6 +55,7 @@ NO_MESSAGES = (
     "I'm sorry, I can't take a message on this line. Is there anything else I can help with?"
 )
 
+MIN_MESSAGE_WORDS = 3  # fewer is a fragment ("that's right"), asked about once
 MIN_DIGITS = 5  # fewer is not a phone number anywhere (and Whisper dropped some)
 MAX_TRIES = 3  # asked this often without an answer, the step is passed with what there is
 
@@ -160,6 +164,10 @@ class MessageTaking:
         if self.step is Step.CONFIRM:
             return here._confirm(text)
         if self.step is Step.TEXT:
+            if len(text.split()) < MIN_MESSAGE_WORDS and not self.tries:
+                # "Yes, that's right" cut at its comma leaves "that's right" for the
+                # message: a fragment is asked about, not taken as the message.
+                return Said(replace(here, tries=self.tries + 1), TEXT_AGAIN)
             done = replace(kept, text=text, complete=True)
             bye = bool(_BYE.search(text))
             return Said(replace(here, step=Step.DONE, message=done), DONE_BYE if bye else DONE, bye)

@@ -58,6 +58,7 @@ def write_config(path: Path, ports: StackPorts, instance: str, rtp: tuple[int, i
         f"rtp_start = {rtp[0]}\n"
         f"rtp_end = {rtp[1]}\n"
         f'instance = "{instance}"\n'
+        f'data_dir = "{path.parent / "data"}"\n'  # what the run keeps stays with the test
     )
     return path
 

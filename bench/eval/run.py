@@ -34,6 +34,7 @@ from bench.eval.voices import CallerAudio, Speaker, build_call_audio
 from bench.run import machine
 from bench.sipcaller import CallRecord
 from bench.turns import RESULTS
+from records.messages import read_messages
 
 GREETING_WAIT_S = (
     5.0  # the agents' greetings ("Thank you for calling X. How can I help?") take ~3 s
@@ -125,13 +126,16 @@ def _place(calls: list[PlannedCall], stack: EvalStack, workdir: Path) -> list[Ca
     return [r for r in records if r is not None]
 
 
-def _score(call: PlannedCall, record: CallRecord, whisper) -> tuple[list[TurnRow], dict]:  # type: ignore[no-untyped-def]
+def _score(  # type: ignore[no-untyped-def]
+    call: PlannedCall, record: CallRecord, whisper, stored: tuple[str, ...]
+) -> tuple[list[TurnRow], dict]:
     turns = cut_turns(record, call.audio)
     rows = []
     for j, spec in enumerate(call.spec.turns):
         cut = turns[j] if j < len(turns) else None
         text = transcribe(whisper, cut.reply) if cut is not None else ""
-        verdict = judge(spec, Heard(text, bot_hung_up=bool(cut and cut.bot_hung_up)))
+        heard = Heard(text, bot_hung_up=bool(cut and cut.bot_hung_up), stored_numbers=stored)
+        verdict = judge(spec, heard)
         rows.append(
             TurnRow(
                 set=call.set.name,
@@ -207,8 +211,11 @@ def main() -> int:
         )
         for k in range(0, len(planned), args.parallel):
             group = planned[k : k + args.parallel]
-            for call, record in zip(group, _place(group, stack, workdir), strict=True):
-                call_rows, info = _score(call, record, whisper)
+            records = _place(group, stack, workdir)
+            time.sleep(0.5)  # the store's writer thread has the last step
+            stored = tuple(m.number for m in read_messages(stack.data_dir) if m.complete)
+            for call, record in zip(group, records, strict=True):
+                call_rows, info = _score(call, record, whisper, stored)
                 rows += call_rows
                 calls_info.append(info)
                 right = sum(r.verdict == RIGHT for r in call_rows)

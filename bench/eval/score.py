@@ -38,6 +38,11 @@ Each turn kind has one judge in ``JUDGES``; any kind is SILENT when nothing was 
   being put through ("put you through", "transferring you", "connect you"), else
   MISSED. Any *other* kind whose reply says so is WRONG ("put through on an ordinary
   question"): a false transfer takes the caller away from the answer.
+- message (a step of leaving a message: the request, the name, the number, the "yes"):
+  RIGHT when the bot answered it (facts are not checked: a read-back number is not one).
+- stored (the message's last turn): RIGHT if, after the call, the agent's store holds a
+  complete message whose callback number is the digits in ``expect``; else MISSED,
+  noting what was stored.
 
 A new kind (transfer honoured, message stored) is one more function there, and
 ``Heard`` gains whatever the call observed that the new judge needs.
@@ -76,6 +81,8 @@ class Heard:
 
     text: str  # Whisper's transcript of the reply ("" when nothing was heard)
     bot_hung_up: bool = False  # the bot sent BYE after this question (and after speaking)
+    # Callback numbers of the complete messages the store held after the call.
+    stored_numbers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -502,12 +509,24 @@ def judge_goodbye(turn: TurnSpec, heard: Heard) -> Verdict:
     return Verdict(MISSED, note="said something but did not hang up")
 
 
+def judge_message(turn: TurnSpec, heard: Heard) -> Verdict:
+    return Verdict(RIGHT)
+
+
+def judge_stored(turn: TurnSpec, heard: Heard) -> Verdict:
+    if turn.expect[0] in heard.stored_numbers:
+        return Verdict(RIGHT)
+    return Verdict(MISSED, missing=turn.expect, note=f"stored: {list(heard.stored_numbers)}")
+
+
 JUDGES: dict[str, Callable[[TurnSpec, Heard], Verdict]] = {
     "fact": judge_fact,
     "unknown": judge_unknown,
     "smalltalk": judge_smalltalk,
     "goodbye": judge_goodbye,
     "person": judge_person,
+    "message": judge_message,
+    "stored": judge_stored,
 }
 
 

@@ -71,8 +71,10 @@ def _turn(table: object, where: str) -> TurnSpec:
     expect = _strings(table.get("expect"), where, "expect")
     if kind == "fact" and not expect:
         raise SetError(f"{where}: a fact turn needs expect (the facts that must be heard)")
-    if kind != "fact" and expect:
-        raise SetError(f"{where}: only fact turns have expect")
+    if kind == "stored" and (len(expect) != 1 or not expect[0].isdigit()):
+        raise SetError(f"{where}: a stored turn expects one callback number, as digits")
+    if kind not in ("fact", "stored") and expect:
+        raise SetError(f"{where}: only fact and stored turns have expect")
     return TurnSpec(
         say=say, kind=kind, expect=expect, allow=_strings(table.get("allow"), where, "allow")
     )

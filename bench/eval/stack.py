@@ -148,6 +148,7 @@ def write_eval_config(
             # Every agent has a desk to put callers through to, as a business would set it;
             # the eval's Asterisk has no phone there, so the caller comes back to the bot.
             lines.append(f"transfer_to = {_toml_string(TRANSFER_TO)}")
+            lines.append("take_messages = true")
     with open(path, "a") as f:
         f.write("\n".join(lines) + "\n")
     return path
@@ -166,6 +167,7 @@ class EvalStack:
 
     def __init__(self, workdir: Path, sets: list[EvalSet], instance: str) -> None:
         self.workdir = workdir
+        self.data_dir = workdir / "data"  # what write_config gives every config here
         self.ports = StackPorts.pick()
         self.instance = instance
         self.agents = agents_for(sets)

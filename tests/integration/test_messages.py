@@ -36,11 +36,10 @@ class Stack:
         self.config = write_config(
             workdir / "voicebot.toml", self.ports, f"messages-{os.getpid()}", rtp=(26000, 26999)
         )
-        text = self.config.read_text().replace(
-            "[voicebot]\n", f'[voicebot]\ndata_dir = "{self.data_dir}"\n', 1
-        )
+        assert f'data_dir = "{self.data_dir}"' in self.config.read_text()
         self.config.write_text(
-            text + f'[agents.reception]\ngreeting = "{GREETING}"\nknowledge = "dental.md"\n'
+            self.config.read_text()
+            + f'[agents.reception]\ngreeting = "{GREETING}"\nknowledge = "dental.md"\n'
             "take_messages = true\n"
         )
         self.proc = VoicebotProcess("run", self.config, workdir / "run.log")

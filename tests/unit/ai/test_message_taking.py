@@ -106,3 +106,11 @@ def test_requests_to_leave_a_message(text: str) -> None:
 )
 def test_not_requests_to_leave_a_message(text: str) -> None:
     assert not asks_to_leave_message(text)
+
+
+def test_a_fragment_is_not_taken_for_the_message_but_asked_about() -> None:
+    state, lines = run(["Tom", "555 0123", "Yeah.", "and slide.", "Please call me back today."])
+    assert lines[3] == mt.TEXT_AGAIN
+    assert state.message.text == "Please call me back today." and state.message.complete
+    state, lines = run(["Tom", "555 0123", "yes", "Call me.", "Call me."])
+    assert state.message.text == "Call me." and state.message.complete  # asked once only

@@ -209,7 +209,9 @@ def test_goodbye_turn_needs_the_bot_to_hang_up() -> None:
 
 
 def test_every_kind_has_a_judge_and_verdicts_are_known() -> None:
-    assert set(JUDGES) == {"fact", "unknown", "smalltalk", "goodbye", "person"}
+    assert set(JUDGES) == {
+        "fact", "unknown", "smalltalk", "goodbye", "person", "message", "stored"
+    }  # fmt: skip
     assert {RIGHT, WRONG, YES_TO_UNKNOWN, MISSED, SILENT} == set(VERDICTS)
 
 
@@ -259,3 +261,19 @@ def test_a_request_for_a_person_is_right_when_the_caller_hears_it_put_through() 
     question = TurnSpec(say="do you do braces", kind="unknown")
     false = judge(question, Heard("Of course. I'll put you through now, please hold."))
     assert (false.verdict, false.note) == (WRONG, FALSE_TRANSFER)
+
+
+def test_a_stored_turn_is_right_only_with_a_complete_message_of_that_number() -> None:
+    turn = TurnSpec("please call me back", "stored", expect=("5550142",))
+    heard = "thank you, i've taken your message"
+    assert judge(turn, Heard(heard, stored_numbers=("5550142",))).verdict == RIGHT
+    missed = judge(turn, Heard(heard, stored_numbers=("5550124",)))
+    assert missed.verdict == MISSED and "5550124" in missed.note
+    assert judge(turn, Heard("")).verdict == SILENT
+
+
+def test_a_message_step_is_right_when_answered_even_with_a_read_back_number() -> None:
+    turn = TurnSpec("it's five five five, oh one four two", "message")
+    said = "I have five five five, zero one four two. Is that right?"
+    assert judge(turn, Heard(said)).verdict == RIGHT
+    assert judge(turn, Heard("")).verdict == SILENT
