@@ -97,10 +97,11 @@ class Agent:
         # Rendered now, like the greeting: a key press is answered without waiting for TTS.
         for key, line in self.spec.digits:
             self.digit_lines[key] = (line, self.tts.synthesize_sync(line))
-        offer = message_taking.OFFER if self.spec.take_messages else ""
-        for key in transfer.LINES:
-            text = transfer.line(key, offer)
-            self.transfer_lines[key] = (text, self.tts.synthesize_sync(text))
+        if self.spec.transfer_to:
+            offer = message_taking.OFFER if self.spec.take_messages else ""
+            for key in transfer.LINES:
+                text = transfer.line(key, offer)
+                self.transfer_lines[key] = (text, self.tts.synthesize_sync(text))
 
     def opening(self, info: CallInfo) -> tuple[str, bytes] | None:
         """What the bot says first on a call: the greeting, or, for a caller back from a
@@ -123,5 +124,4 @@ class Agent:
             can_transfer=can_transfer and bool(self.spec.transfer_to),
             take_messages=self.spec.take_messages,
             caller=caller,
-            lines={key: text for key, (text, _) in self.transfer_lines.items()},
         )

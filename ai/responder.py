@@ -95,18 +95,14 @@ class Responder:
         can_transfer: bool = False,
         take_messages: bool = False,
         caller: str = "",
-        lines: dict[str, str] | None = None,
     ) -> None:
         """``index`` (read-only, shared by every call of the agent) is built if not given;
         ``can_transfer``: this call can be put through to a person (ai/transfer.py);
-        ``take_messages``: the agent takes messages; ``caller``: the caller's number;
-        ``lines``: what the agent says for each of ai/transfer.py's lines."""
+        ``take_messages``: the agent takes messages; ``caller``: the caller's number."""
         self.knowledge = knowledge
         self.can_transfer = can_transfer
         self.take_messages = take_messages
         self.caller = caller
-        offer = message_taking.OFFER if take_messages else ""
-        self.lines = lines or {key: transfer.line(key, offer) for key in transfer.LINES}
         self.state = CallState()
         self.title = knowledge.title if knowledge else ""
         if index is None and knowledge is not None and not knowledge.empty:
@@ -166,7 +162,8 @@ class Responder:
         if asks_for_person(text):
             if self.can_transfer:
                 return Decision(Kind.TRANSFER, transfer.GOING)
-            return self._offering(Kind.SMALL_TALK, self.lines[transfer.CANNOT], nxt)
+            offering = transfer.line(transfer.CANNOT, message_taking.OFFER)
+            return self._offering(Kind.SMALL_TALK, transfer.CANNOT, offering, nxt)
         if self.index is None:
             return Decision(Kind.CHAT)
         if said:
@@ -181,15 +178,15 @@ class Responder:
             if self.topics and not nxt.told_topics:
                 nxt = replace(nxt, told_topics=True)
                 line += f" I can tell you about {self.topics}."
-            return self._offering(Kind.UNKNOWN, f"{line} {message_taking.OFFER}", nxt)
+            return self._offering(Kind.UNKNOWN, line, f"{line} {message_taking.OFFER}", nxt)
         return Decision(Kind.CHAT)
 
-    def _offering(self, kind: Kind, line: str, nxt: CallState) -> Decision:
-        """A line that may end with the offer of a message: the agent's own (``line``, or
-        ``line`` without the offer for an agent that takes none), noting the offer."""
+    def _offering(self, kind: Kind, line: str, offering: str, nxt: CallState) -> Decision:
+        """``line``; for an agent that takes messages, ``offering`` (the line that offers
+        one instead), with the offer noted for the next turn."""
         if not self.take_messages:
-            return Decision(kind, line.removesuffix(f" {message_taking.OFFER}"), state=nxt)
-        return Decision(kind, line, state=replace(nxt, offered=line.endswith(message_taking.OFFER)))
+            return Decision(kind, line, state=nxt)
+        return Decision(kind, offering, state=replace(nxt, offered=True))
 
     def _take(self, taking: MessageTaking, text: str) -> Decision:
         step = taking.heard(text)

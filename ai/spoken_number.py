@@ -67,7 +67,7 @@ def digits_in(text: str) -> str:
                 tens += _ONES[following]
             out.append(str(tens))
             repeat = 1
-        elif token in ("hundred",) and out:
+        elif token == "hundred" and out:
             out.append("00")
         elif token == "thousand" and out:
             out.append("000")

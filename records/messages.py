@@ -5,11 +5,10 @@ Theory of operation
 -------------------
 ``MessageStore`` is the ``MessageBox`` of ai/message_keeper.py: ``submit()`` puts a
 message (the whole message so far) on a bounded queue and returns; one writer thread
-writes the WAV (to a temporary name, then renamed over the old one, so a reader never
-sees half a file) and upserts the row, in submission order, so the last step the
-caller reached is what stays. ``close()`` drains the queue. SQLite runs in WAL mode,
-so ``voicebot messages`` reads while calls write; each write is its own transaction,
-so a killed process loses at most the step in flight.
+writes the WAV (atomically: bridge/media/wav.py) and upserts the row, in submission
+order, so the last step the caller reached is what stays. ``close()`` drains the
+queue. SQLite runs in WAL mode, so ``voicebot messages`` reads while calls write; each
+write is its own transaction, so a killed process loses at most the step in flight.
 
 The schema is versioned with ``PRAGMA user_version``: ``_MIGRATIONS[i]`` brings a
 database at version ``i`` to ``i + 1``, and opening a store runs the ones it lacks.
@@ -20,17 +19,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import sqlite3
 import threading
 import time
-import wave
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ai.channel import BRAIN_RATE
 from ai.message_keeper import StoredMessage
+from bridge.media.wav import write_wav
 
 log = logging.getLogger(__name__)
 
@@ -125,23 +123,13 @@ class MessageStore:
             except Exception:
                 log.exception("message store: could not write message %s", item[0].id)
 
-    def _write_wav(self, id: str, audio: bytes) -> str:
-        self.audio_dir.mkdir(parents=True, exist_ok=True)
-        final = self.audio_dir / f"{id}.wav"
-        tmp = final.with_suffix(".wav.tmp")
-        with wave.open(str(tmp), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(BRAIN_RATE)
-            w.writeframes(audio)
-        os.replace(tmp, final)
-        return str(final)
-
     def _write(self, m: StoredMessage, audio: bytes) -> None:
         audio_path = ""
         if audio:
             try:
-                audio_path = self._write_wav(m.id, audio)
+                path = self.audio_dir / f"{m.id}.wav"
+                write_wav(path, audio, BRAIN_RATE)
+                audio_path = str(path)
             except OSError as exc:  # the words still go in: they matter more than the audio
                 log.error("message store: no audio for message %s: %s", m.id, exc)
         answers = json.dumps(list(m.answers))

@@ -23,7 +23,7 @@ import numpy as np
 
 from bench.sipcaller import PHONE_RATE, rms_dbfs
 from bridge.media.resample import StreamResampler
-from bridge.phone.prompts import write_wav
+from bridge.media.wav import write_wav
 
 PIPER_LENGTH_SCALE = 1.15
 ESPEAK_SPEED_WPM = 150

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import wave
 from pathlib import Path
 
 from ai.tts import PiperTts
 from bridge.media.resample import StreamResampler
+from bridge.media.wav import write_wav
 
 PHONE_RATE = 8000
 
@@ -30,22 +30,11 @@ def synthesize_for_phone(tts: PiperTts, text: str) -> bytes:
     return to_phone_rate(tts.synthesize_sync(text), tts.sample_rate)
 
 
-def write_wav(path: Path, pcm: bytes, rate: int = PHONE_RATE) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm)
-    tmp.replace(path)
-
-
 def ensure_prompt_wav(tts: PiperTts, text: str, dest: Path, cache_dir: Path) -> None:
     """Write ``text`` spoken by ``tts`` as an 8 kHz WAV at ``dest``, reusing a cached rendering."""
     key = hashlib.sha256(f"{tts.voice_path}\n{text}".encode()).hexdigest()[:16]
     cached = cache_dir / "prompts" / f"{key}.wav"
     if not cached.exists():
-        write_wav(cached, synthesize_for_phone(tts, text))
+        write_wav(cached, synthesize_for_phone(tts, text), PHONE_RATE)
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cached, dest)
